@@ -1,0 +1,88 @@
+//! Aggregates: pure decision makers. No I/O here; the store and the commit
+//! live elsewhere, so the rules of a context are tested by plain function calls.
+
+use std::fmt::Debug;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A yellow sticky: consistency boundary, one item in its context's table.
+///
+/// `Default` is the aggregate before its first event (version 0); the state
+/// is stored as a snapshot with its version, and written with a condition on
+/// that version (optimistic concurrency).
+pub trait Aggregate: Default + Serialize + DeserializeOwned + Send + Sync {
+    /// Key prefix in the context's table, e.g. `Reservation`.
+    const TYPE: &'static str;
+    type Command;
+    type Event: Serialize + Clone + Debug + PartialEq + Send;
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Decides which events a command raises, given the current state.
+    fn handle(&self, command: Self::Command) -> Result<Vec<Self::Event>, Self::Error>;
+
+    /// Moves the state forward by one event. Infallible: an event is a fact.
+    fn apply(&mut self, event: &Self::Event);
+
+    /// The secondary-index entry (`gsi1`) this aggregate is listed under,
+    /// e.g. its owner, so that "my reservations" is one query.
+    fn listed_under(&self) -> Option<crate::store::Key> {
+        None
+    }
+}
+
+/// Given/when/then for aggregate tests:
+/// `given::<Stock>(past).when(command).then_expect(events)`.
+pub fn given<A: Aggregate>(past: impl IntoIterator<Item = A::Event>) -> Given<A> {
+    let mut state = A::default();
+    for event in past {
+        state.apply(&event);
+    }
+    Given { state }
+}
+
+pub struct Given<A: Aggregate> {
+    state: A,
+}
+
+impl<A: Aggregate> Given<A> {
+    pub fn when(self, command: A::Command) -> Then<A> {
+        let outcome = self.state.handle(command);
+        Then {
+            state: self.state,
+            outcome,
+        }
+    }
+}
+
+pub struct Then<A: Aggregate> {
+    state: A,
+    outcome: Result<Vec<A::Event>, A::Error>,
+}
+
+impl<A: Aggregate> Then<A> {
+    /// Asserts the raised events and returns the state after them.
+    #[track_caller]
+    pub fn then_expect(self, expected: Vec<A::Event>) -> A {
+        match self.outcome {
+            Ok(events) => {
+                assert_eq!(events, expected, "raised events");
+                let mut state = self.state;
+                for event in &events {
+                    state.apply(event);
+                }
+                state
+            }
+            Err(e) => panic!("expected events {expected:?}, got error: {e}"),
+        }
+    }
+
+    /// Asserts the command was refused and returns the error for closer checks.
+    #[track_caller]
+    pub fn then_refuse(self) -> A::Error {
+        match self.outcome {
+            Ok(events) => panic!("expected a refusal, got events {events:?}"),
+            Err(e) => e,
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! The unit of work: new state, outbox events and the inbox record of the
+//! consumed event, written in one transaction.
+//!
+//! Keys in a context table:
+//! - aggregate state: `pk = <Type>#<id>`, `sk = STATE`
+//! - outbox: `pk = OUTBOX#<eventId>`, `sk = EVENT` (the stream relays these)
+//! - inbox: `pk = INBOX#<consumer>#<eventId>`, `sk = INBOX` (created only once)
+
+use serde_json::Value;
+
+use crate::aggregate::Aggregate;
+use crate::envelope::{Envelope, EnvelopeError, Origin};
+use crate::store::{Condition, Item, Key, StoreError, Table, WriteOp};
+
+pub const STATE_SK: &str = "STATE";
+pub const OUTBOX_PREFIX: &str = "OUTBOX#";
+const OUTBOX_SK: &str = "EVENT";
+/// Outbox items only need to live until the stream has relayed them.
+const OUTBOX_TTL_SECS: u64 = 24 * 3600;
+/// Inbox records outlive SQS's longest retention (14 days), so any
+/// redelivery still finds them.
+const INBOX_TTL_SECS: u64 = 15 * 24 * 3600;
+
+pub fn state_key<A: Aggregate>(id: &str) -> Key {
+    Key::new(format!("{}#{id}", A::TYPE), STATE_SK)
+}
+
+pub fn outbox_key(event_id: &str) -> Key {
+    Key::new(format!("{OUTBOX_PREFIX}{event_id}"), OUTBOX_SK)
+}
+
+pub fn inbox_key(consumer: &str, event_id: &str) -> Key {
+    Key::new(format!("INBOX#{consumer}#{event_id}"), "INBOX")
+}
+
+/// An aggregate as read from its table: version 0 means not stored yet.
+#[derive(Debug)]
+pub struct Loaded<A> {
+    pub id: String,
+    pub state: A,
+    pub version: u64,
+}
+
+impl<A: Aggregate> Loaded<A> {
+    pub fn exists(&self) -> bool {
+        self.version > 0
+    }
+}
+
+pub async fn load<A: Aggregate>(table: &dyn Table, id: &str) -> Result<Loaded<A>, StoreError> {
+    let Some(item) = table.get(&state_key::<A>(id)).await? else {
+        return Ok(Loaded {
+            id: id.to_owned(),
+            state: A::default(),
+            version: 0,
+        });
+    };
+    let state = serde_json::from_value(item.body)
+        .map_err(|e| StoreError::Invalid(format!("stored {} {id} is unreadable: {e}", A::TYPE)))?;
+    Ok(Loaded {
+        id: id.to_owned(),
+        state,
+        version: item.version,
+    })
+}
+
+/// Where a write in the commit came from, to tell a duplicate from a race.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Role {
+    State,
+    Inbox,
+    Other,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    /// The consumed event was already recorded in the inbox: a redelivery.
+    #[error("event already consumed")]
+    Duplicate,
+    /// Someone wrote the same state since it was loaded: load again and retry.
+    #[error("state changed since it was loaded")]
+    Stale,
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+}
+
+#[derive(Default)]
+pub struct Commit {
+    ops: Vec<WriteOp>,
+    roles: Vec<Role>,
+    events: Vec<Envelope>,
+}
+
+impl Commit {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Applies `events` to the aggregate, and records its new state (one
+    /// version step per commit) and the events for the outbox.
+    pub fn aggregate<A: Aggregate>(
+        &mut self,
+        loaded: &mut Loaded<A>,
+        events: &[A::Event],
+        origin: &Origin,
+    ) -> Result<(), CommitError> {
+        let loaded_at = loaded.version;
+        let version = loaded_at + 1;
+        for event in events {
+            loaded.state.apply(event);
+            self.emit(Envelope::wrap(event, origin, version)?);
+        }
+        let body = serde_json::to_value(&loaded.state).map_err(|e| CommitError::Envelope(EnvelopeError::NotAnEvent(e.to_string())))?;
+        let mut item = Item::new(state_key::<A>(&loaded.id), version, body);
+        item.index = loaded.state.listed_under();
+        self.push(
+            WriteOp::Put {
+                item,
+                condition: Condition::loaded_at(loaded_at),
+            },
+            Role::State,
+        );
+        loaded.version = version;
+        Ok(())
+    }
+
+    /// Adds an event to the outbox.
+    pub fn emit(&mut self, envelope: Envelope) {
+        let body = serde_json::to_value(&envelope).expect("an envelope always serializes");
+        let mut item = Item::new(outbox_key(&envelope.event_id), 1, body);
+        item.expires_at = Some(crate::now_secs() + OUTBOX_TTL_SECS);
+        self.push(
+            WriteOp::Put {
+                item,
+                condition: Condition::NotExists,
+            },
+            Role::Other,
+        );
+        self.events.push(envelope);
+    }
+
+    /// Writes a read-model or record item that is not an aggregate.
+    pub fn put(&mut self, item: Item, condition: Condition) {
+        self.push(WriteOp::Put { item, condition }, Role::Other);
+    }
+
+    /// Records that `consumer` has handled `event_id`; a second commit with
+    /// the same record fails as [`CommitError::Duplicate`] and writes nothing.
+    pub fn consumed(&mut self, consumer: &str, event_id: &str) {
+        let mut item = Item::new(inbox_key(consumer, event_id), 1, Value::Null);
+        item.expires_at = Some(crate::now_secs() + INBOX_TTL_SECS);
+        self.push(
+            WriteOp::Put {
+                item,
+                condition: Condition::NotExists,
+            },
+            Role::Inbox,
+        );
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    pub fn events(&self) -> &[Envelope] {
+        &self.events
+    }
+
+    fn push(&mut self, op: WriteOp, role: Role) {
+        self.ops.push(op);
+        self.roles.push(role);
+    }
+
+    /// One transaction. Returns the events that went to the outbox.
+    pub async fn submit(self, table: &dyn Table) -> Result<Vec<Envelope>, CommitError> {
+        if self.ops.is_empty() {
+            return Ok(Vec::new());
+        }
+        match table.transact(self.ops).await {
+            Ok(()) => Ok(self.events),
+            Err(StoreError::ConditionFailed { index }) => match self.roles.get(index) {
+                Some(Role::Inbox) => Err(CommitError::Duplicate),
+                Some(Role::State) => Err(CommitError::Stale),
+                _ => Err(CommitError::Store(StoreError::ConditionFailed { index })),
+            },
+            Err(StoreError::Conflict) => Err(CommitError::Stale),
+            Err(e) => Err(CommitError::Store(e)),
+        }
+    }
+}
+
+/// How many times a command is decided again after losing a race.
+const ATTEMPTS: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecuteError<E: std::error::Error + 'static> {
+    /// The aggregate refused the command: a business answer, not a fault.
+    #[error(transparent)]
+    Refused(E),
+    #[error("gave up after {ATTEMPTS} concurrent updates")]
+    Contended,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+}
+
+/// What [`execute`] did.
+#[derive(Debug)]
+pub struct Executed<A: Aggregate> {
+    pub aggregate: Loaded<A>,
+    pub events: Vec<Envelope>,
+    /// The consumed event had already been handled: nothing was written.
+    pub duplicate: bool,
+}
+
+/// The inbox record of the event a policy is reacting to.
+#[derive(Debug, Clone, Copy)]
+pub struct Inbox<'a> {
+    pub consumer: &'a str,
+    pub event_id: &'a str,
+}
+
+/// Loads one aggregate, decides, and commits state + outbox (+ inbox) in one
+/// transaction, deciding again on a lost race. A decision that raises no
+/// event writes nothing.
+pub async fn execute<A, F>(
+    table: &dyn Table,
+    id: &str,
+    origin: &Origin,
+    inbox: Option<Inbox<'_>>,
+    command: F,
+) -> Result<Executed<A>, ExecuteError<A::Error>>
+where
+    A: Aggregate,
+    F: Fn(&Loaded<A>) -> A::Command,
+{
+    for _ in 0..ATTEMPTS {
+        let mut loaded = load::<A>(table, id).await?;
+        let events = loaded.state.handle(command(&loaded)).map_err(ExecuteError::Refused)?;
+        if events.is_empty() {
+            return Ok(Executed {
+                aggregate: loaded,
+                events: Vec::new(),
+                duplicate: false,
+            });
+        }
+        let mut commit = Commit::new();
+        commit.aggregate(&mut loaded, &events, origin).map_err(|e| match e {
+            CommitError::Envelope(e) => ExecuteError::Envelope(e),
+            other => ExecuteError::Store(StoreError::Invalid(other.to_string())),
+        })?;
+        if let Some(inbox) = inbox {
+            commit.consumed(inbox.consumer, inbox.event_id);
+        }
+        match commit.submit(table).await {
+            Ok(events) => {
+                return Ok(Executed {
+                    aggregate: loaded,
+                    events,
+                    duplicate: false,
+                });
+            }
+            Err(CommitError::Duplicate) => {
+                return Ok(Executed {
+                    aggregate: loaded,
+                    events: Vec::new(),
+                    duplicate: true,
+                });
+            }
+            Err(CommitError::Stale) => continue,
+            Err(CommitError::Store(e)) => return Err(e.into()),
+            Err(CommitError::Envelope(e)) => return Err(e.into()),
+        }
+    }
+    Err(ExecuteError::Contended)
+}
+

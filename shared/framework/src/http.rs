@@ -1,0 +1,298 @@
+//! The HTTP edge of a context: who is calling, what they sent, and the
+//! contract's JSON answers. Handlers return `Result<Response, ApiError>`;
+//! [`endpoint`] turns that into the one response shape every route shares.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use tracing::Instrument;
+
+use crate::store::{BoxFuture, StoreError};
+
+/// A refusal in the contract's shape:
+/// `{"error":{"code":"snake_case_code","message":"human sentence"}}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    /// The request field at fault, for `400`s.
+    pub field: Option<String>,
+    /// Seconds, for `503`s.
+    pub retry_after: Option<u32>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn malformed_json(detail: impl std::fmt::Display) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "malformed_json", format!("The body is not valid JSON: {detail}."))
+    }
+
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: Some(field.to_owned()),
+            ..Self::new(StatusCode::BAD_REQUEST, "invalid_field", format!("{field}: {}", message.into()))
+        }
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "A valid bearer token is required.")
+    }
+
+    pub fn staff_only() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Only staff may do this.")
+    }
+
+    pub fn not_owner(what: &str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", format!("This {what} belongs to someone else."))
+    }
+
+    pub fn not_found(what: &str, id: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("No {what} with id '{id}'."))
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    pub fn unavailable(message: impl Into<String>, retry_after: u32) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+        }
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let Some(field) = &self.field {
+            error["field"] = json!(field);
+        }
+        let mut response = json_response(self.status, &json!({ "error": error }));
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store failed");
+        match e {
+            StoreError::Unavailable(_) | StoreError::Conflict => {
+                Self::unavailable("The service is busy; try again shortly.", 1)
+            }
+            _ => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side."),
+        }
+    }
+}
+
+pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
+    let bytes = serde_json::to_vec(body).expect("response bodies always serialize");
+    let mut response = Response::new(Body::Binary(bytes));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+pub fn ok<T: Serialize>(body: &T) -> Result<Response<Body>, ApiError> {
+    Ok(json_response(StatusCode::OK, body))
+}
+
+pub fn accepted<T: Serialize>(body: &T) -> Result<Response<Body>, ApiError> {
+    Ok(json_response(StatusCode::ACCEPTED, body))
+}
+
+pub fn created<T: Serialize>(location: &str, body: &T) -> Result<Response<Body>, ApiError> {
+    let mut response = json_response(StatusCode::CREATED, body);
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// The user behind a request, from the claims API Gateway's JWT authorizer
+/// verified (`requestContext.authorizer.jwt.claims`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caller {
+    pub sub: String,
+    pub groups: Vec<String>,
+}
+
+pub const STAFF_GROUP: &str = "staff";
+
+impl Caller {
+    pub fn of(request: &Request) -> Result<Self, ApiError> {
+        let claims = match request.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(context)) => context
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.jwt.as_ref())
+                .map(|jwt| &jwt.claims),
+            _ => None,
+        };
+        let claims = claims.ok_or_else(ApiError::unauthorized)?;
+        let sub = claims.get("sub").filter(|s| !s.is_empty()).ok_or_else(ApiError::unauthorized)?;
+        let groups = claims.get("cognito:groups").map(|g| parse_groups(g)).unwrap_or_default();
+        Ok(Self {
+            sub: sub.clone(),
+            groups,
+        })
+    }
+
+    pub fn is_staff(&self) -> bool {
+        self.groups.iter().any(|g| g == STAFF_GROUP)
+    }
+
+    pub fn require_staff(&self) -> Result<(), ApiError> {
+        if self.is_staff() { Ok(()) } else { Err(ApiError::staff_only()) }
+    }
+}
+
+/// HTTP APIs flatten array claims into one string: `[staff admin]`. A JSON
+/// array or a single bare name are read too.
+fn parse_groups(raw: &str) -> Vec<String> {
+    raw.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .map(|g| g.trim_matches('"'))
+        .filter(|g| !g.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The JSON body as `T`, or the contract's `400` naming the field at fault.
+pub fn body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
+    let bytes: &[u8] = request.body().as_ref();
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(ApiError::malformed_json)?;
+    if !value.is_object() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "The body must be a JSON object.",
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let field = if path == "." {
+            missing_field_name(&inner).unwrap_or_else(|| "body".to_owned())
+        } else {
+            path
+        };
+        ApiError::invalid_field(&field, inner)
+    })
+}
+
+fn missing_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest[..rest.find('`')?].to_owned())
+}
+
+pub fn path_param(request: &Request, name: &str) -> Result<String, ApiError> {
+    request
+        .path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::invalid_field(name, "is required in the path"))
+}
+
+pub fn query_param(request: &Request, name: &str) -> Option<String> {
+    request
+        .query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .map(str::to_owned)
+}
+
+/// An HTTP function as both the Lambda runtime and the local runner call it.
+pub type HttpFn = Arc<dyn Fn(Request) -> BoxFuture<'static, Response<Body>> + Send + Sync>;
+
+/// Wraps a handler: a span carrying the request and correlation ids, and
+/// every refusal rendered as the contract's JSON error.
+pub fn endpoint<F, Fut>(name: &'static str, handler: F) -> HttpFn
+where
+    F: Fn(Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<Body>, ApiError>> + Send + 'static,
+{
+    let handler = Arc::new(handler);
+    Arc::new(move |request: Request| {
+        let handler = handler.clone();
+        let request_id = match request.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(c)) => c.request_id.clone().unwrap_or_default(),
+            _ => String::new(),
+        };
+        let correlation_id = request
+            .headers()
+            .get("x-correlation-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .unwrap_or_else(|| request_id.clone());
+        let span = tracing::info_span!("http", function = name, request_id = %request_id, correlation_id = %correlation_id);
+        Box::pin(
+            async move {
+                let response = match handler(request).await {
+                    Ok(response) => response,
+                    Err(error) => {
+                        if error.status.is_server_error() {
+                            tracing::error!(status = error.status.as_u16(), code = error.code, "request failed");
+                        } else {
+                            tracing::info!(status = error.status.as_u16(), code = error.code, "request refused");
+                        }
+                        error.into_response()
+                    }
+                };
+                response
+            }
+            .instrument(span),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_are_read_in_every_shape_an_authorizer_passes_them() {
+        assert_eq!(parse_groups("[staff admin]"), vec!["staff", "admin"]);
+        assert_eq!(parse_groups(r#"["staff","admin"]"#), vec!["staff", "admin"]);
+        assert_eq!(parse_groups("staff"), vec!["staff"]);
+        assert!(parse_groups("[]").is_empty());
+    }
+
+    #[test]
+    fn a_missing_field_is_named_in_the_error() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(rename_all = "camelCase")]
+        #[allow(dead_code)]
+        struct In {
+            book_id: String,
+        }
+        let request = Request::new(Body::from("{}"));
+        let error = body::<In>(&request).unwrap_err();
+        assert_eq!((error.status, error.field.as_deref()), (StatusCode::BAD_REQUEST, Some("bookId")));
+        let request = Request::new(Body::from(r#"{"bookId": 5}"#));
+        assert_eq!(body::<In>(&request).unwrap_err().field.as_deref(), Some("bookId"));
+        let request = Request::new(Body::from("{"));
+        assert_eq!(body::<In>(&request).unwrap_err().code, "malformed_json");
+    }
+}
