@@ -81,7 +81,9 @@ CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at);
 ";
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl Broker {
@@ -97,7 +99,9 @@ impl Broker {
         for q in &queues {
             arrivals.insert(q.name.clone(), Arc::new(Notify::new()));
             if let Some((dlq, _)) = &q.dead_letter {
-                arrivals.entry(dlq.clone()).or_insert_with(|| Arc::new(Notify::new()));
+                arrivals
+                    .entry(dlq.clone())
+                    .or_insert_with(|| Arc::new(Notify::new()));
             }
         }
         Ok(Self {
@@ -115,7 +119,10 @@ impl Broker {
 
     /// Woken when a message arrives in `queue`.
     pub fn arrivals(&self, queue: &str) -> Result<Arc<Notify>, BrokerError> {
-        self.arrivals.get(queue).cloned().ok_or_else(|| BrokerError::UnknownQueue(queue.into()))
+        self.arrivals
+            .get(queue)
+            .cloned()
+            .ok_or_else(|| BrokerError::UnknownQueue(queue.into()))
     }
 
     pub fn queue_names(&self) -> Vec<String> {
@@ -125,7 +132,11 @@ impl Broker {
     }
 
     pub fn dead_letter_queue_of(&self, queue: &str) -> Option<&str> {
-        self.queues.get(queue)?.dead_letter.as_ref().map(|(dlq, _)| dlq.as_str())
+        self.queues
+            .get(queue)?
+            .dead_letter
+            .as_ref()
+            .map(|(dlq, _)| dlq.as_str())
     }
 
     /// Publishes each event to every matching subscription, all in one commit.
@@ -139,11 +150,18 @@ impl Broker {
                 let raw = serde_json::to_string(event).expect("an envelope always serializes");
                 let sns_message_id = framework::new_id();
                 for sub in &self.subscriptions {
-                    let wanted = sub.event_types.as_ref().is_none_or(|types| types.contains(&event.event_type));
+                    let wanted = sub
+                        .event_types
+                        .as_ref()
+                        .is_none_or(|types| types.contains(&event.event_type));
                     if !wanted {
                         continue;
                     }
-                    let body = if sub.raw { raw.clone() } else { self.sns_notification(&sns_message_id, event, &raw) };
+                    let body = if sub.raw {
+                        raw.clone()
+                    } else {
+                        self.sns_notification(&sns_message_id, event, &raw)
+                    };
                     tx.prepare_cached(
                         "INSERT INTO messages (queue, message_id, body, event_type, visible_at, sent_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
@@ -178,7 +196,12 @@ impl Broker {
     /// Up to `max` visible messages, hidden for `visibility_ms` after this.
     /// A message already received `maxReceiveCount` times goes to the
     /// dead-letter queue instead of being handed out again.
-    pub fn receive(&self, queue: &str, max: usize, visibility_ms: u64) -> Result<Vec<Received>, BrokerError> {
+    pub fn receive(
+        &self,
+        queue: &str,
+        max: usize,
+        visibility_ms: u64,
+    ) -> Result<Vec<Received>, BrokerError> {
         let now = now_ms();
         let spec = self.queues.get(queue);
         let mut conn = self.lock();
@@ -233,7 +256,8 @@ impl Broker {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         for receipt in receipts {
-            tx.prepare_cached("DELETE FROM messages WHERE receipt = ?1")?.execute(params![receipt])?;
+            tx.prepare_cached("DELETE FROM messages WHERE receipt = ?1")?
+                .execute(params![receipt])?;
         }
         tx.commit()?;
         Ok(())
@@ -259,7 +283,9 @@ impl Broker {
             "UPDATE messages SET queue = ?1, receive_count = 0, visible_at = ?3 WHERE queue = ?2",
             params![queue, dlq, now_ms()],
         )?;
-        if moved > 0 && let Some(n) = self.arrivals.get(queue) {
+        if moved > 0
+            && let Some(n) = self.arrivals.get(queue)
+        {
             n.notify_one();
         }
         Ok(moved as u64)

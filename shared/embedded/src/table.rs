@@ -11,7 +11,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use framework::store::{
-    BoxFuture, Change, ChangeStream, Index, Item, Key, Query, StoreError, Table, WriteOp, validate_transaction,
+    BoxFuture, Change, ChangeStream, Index, Item, Key, Query, StoreError, Table, WriteOp,
+    validate_transaction,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::Notify;
@@ -74,7 +75,10 @@ impl SqliteTable {
         let mut stmt = conn
             .prepare_cached("SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM items WHERE pk = ?1 AND sk = ?2")
             .map_err(unavailable)?;
-        let row = stmt.query_row(params![key.pk, key.sk], row_to_item).optional().map_err(unavailable)?;
+        let row = stmt
+            .query_row(params![key.pk, key.sk], row_to_item)
+            .optional()
+            .map_err(unavailable)?;
         row.transpose()
     }
 
@@ -101,12 +105,17 @@ impl SqliteTable {
     fn transact_now(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         validate_transaction(&ops)?;
         let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(unavailable)?;
         for (index, op) in ops.iter().enumerate() {
             let key = op.key();
             let current: Option<u64> = tx
                 .prepare_cached("SELECT version FROM items WHERE pk = ?1 AND sk = ?2")
-                .and_then(|mut s| s.query_row(params![key.pk, key.sk], |r| r.get(0)).optional())
+                .and_then(|mut s| {
+                    s.query_row(params![key.pk, key.sk], |r| r.get(0))
+                        .optional()
+                })
                 .map_err(unavailable)?;
             if !op.condition().holds(current) {
                 return Err(StoreError::ConditionFailed { index });
@@ -117,7 +126,15 @@ impl SqliteTable {
                 WriteOp::Put { item, .. } => {
                     let body = item.body.to_string();
                     let (gsi1pk, gsi1sk) = item.index.as_ref().map(|k| (&k.pk, &k.sk)).unzip();
-                    let values = params![item.key.pk, item.key.sk, item.version, body, gsi1pk, gsi1sk, item.expires_at];
+                    let values = params![
+                        item.key.pk,
+                        item.key.sk,
+                        item.version,
+                        body,
+                        gsi1pk,
+                        gsi1sk,
+                        item.expires_at
+                    ];
                     tx.prepare_cached(
                         "INSERT OR REPLACE INTO items (pk, sk, version, body, gsi1pk, gsi1sk, expires_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -189,7 +206,8 @@ impl SqliteTable {
     pub fn acknowledge(&self, sequence: u64, relayed: &[Key]) -> Result<(), StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(unavailable)?;
-        tx.execute("DELETE FROM stream WHERE sequence <= ?1", params![sequence]).map_err(unavailable)?;
+        tx.execute("DELETE FROM stream WHERE sequence <= ?1", params![sequence])
+            .map_err(unavailable)?;
         for key in relayed {
             tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
                 .and_then(|mut s| s.execute(params![key.pk, key.sk]))
@@ -224,7 +242,12 @@ fn row_to_item_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<ItemRe
     let gsi1sk: Option<String> = row.get(at + 5)?;
     let expires_at: Option<u64> = row.get(at + 6)?;
     Ok(serde_json::from_str(&body)
-        .map_err(|e| StoreError::Invalid(format!("item {}/{} has an unreadable body: {e}", key.pk, key.sk)))
+        .map_err(|e| {
+            StoreError::Invalid(format!(
+                "item {}/{} has an unreadable body: {e}",
+                key.pk, key.sk
+            ))
+        })
         .map(|body| Item {
             key,
             version,

@@ -106,13 +106,26 @@ impl Commit {
         events: &[A::Event],
         origin: &Origin,
     ) -> Result<(), CommitError> {
+        for event in events {
+            self.emit(Envelope::wrap(event, origin, loaded.version + 1)?);
+        }
+        self.save(loaded, events)
+    }
+
+    /// Applies `events` to the aggregate and records its new state, without
+    /// publishing them (they belong to another aggregate of the same commit).
+    pub fn save<A: Aggregate>(
+        &mut self,
+        loaded: &mut Loaded<A>,
+        events: &[A::Event],
+    ) -> Result<(), CommitError> {
         let loaded_at = loaded.version;
         let version = loaded_at + 1;
         for event in events {
             loaded.state.apply(event);
-            self.emit(Envelope::wrap(event, origin, version)?);
         }
-        let body = serde_json::to_value(&loaded.state).map_err(|e| CommitError::Envelope(EnvelopeError::NotAnEvent(e.to_string())))?;
+        let body = serde_json::to_value(&loaded.state)
+            .map_err(|e| CommitError::Envelope(EnvelopeError::NotAnEvent(e.to_string())))?;
         let mut item = Item::new(state_key::<A>(&loaded.id), version, body);
         item.index = loaded.state.listed_under();
         self.push(
@@ -141,9 +154,10 @@ impl Commit {
         self.events.push(envelope);
     }
 
-    /// Writes a read-model or record item that is not an aggregate.
+    /// Writes an item that is not an aggregate (a read-model row, a record).
+    /// A failed condition reads as [`CommitError::Stale`]: load and retry.
     pub fn put(&mut self, item: Item, condition: Condition) {
-        self.push(WriteOp::Put { item, condition }, Role::Other);
+        self.push(WriteOp::Put { item, condition }, Role::State);
     }
 
     /// Records that `consumer` has handled `event_id`; a second commit with
@@ -239,7 +253,10 @@ where
 {
     for _ in 0..ATTEMPTS {
         let mut loaded = load::<A>(table, id).await?;
-        let events = loaded.state.handle(command(&loaded)).map_err(ExecuteError::Refused)?;
+        let events = loaded
+            .state
+            .handle(command(&loaded))
+            .map_err(ExecuteError::Refused)?;
         if events.is_empty() {
             return Ok(Executed {
                 aggregate: loaded,
@@ -248,10 +265,12 @@ where
             });
         }
         let mut commit = Commit::new();
-        commit.aggregate(&mut loaded, &events, origin).map_err(|e| match e {
-            CommitError::Envelope(e) => ExecuteError::Envelope(e),
-            other => ExecuteError::Store(StoreError::Invalid(other.to_string())),
-        })?;
+        commit
+            .aggregate(&mut loaded, &events, origin)
+            .map_err(|e| match e {
+                CommitError::Envelope(e) => ExecuteError::Envelope(e),
+                other => ExecuteError::Store(StoreError::Invalid(other.to_string())),
+            })?;
         if let Some(inbox) = inbox {
             commit.consumed(inbox.consumer, inbox.event_id);
         }
@@ -278,3 +297,17 @@ where
     Err(ExecuteError::Contended)
 }
 
+/// Runs `attempt` again while it loses races ([`CommitError::Stale`]).
+pub async fn retry_stale<T, F, Fut>(mut attempt: F) -> Result<T, CommitError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CommitError>>,
+{
+    for _ in 1..ATTEMPTS {
+        match attempt().await {
+            Err(CommitError::Stale) => continue,
+            other => return other,
+        }
+    }
+    attempt().await
+}

@@ -49,8 +49,13 @@ pub struct Origin {
 
 impl Envelope {
     /// Wraps a typed event with a fresh id and the current time.
-    pub fn wrap<E: Serialize>(event: &E, origin: &Origin, version: u64) -> Result<Self, EnvelopeError> {
-        let value = serde_json::to_value(event).map_err(|e| EnvelopeError::NotAnEvent(e.to_string()))?;
+    pub fn wrap<E: Serialize>(
+        event: &E,
+        origin: &Origin,
+        version: u64,
+    ) -> Result<Self, EnvelopeError> {
+        let value =
+            serde_json::to_value(event).map_err(|e| EnvelopeError::NotAnEvent(e.to_string()))?;
         let Value::Object(mut tagged) = value else {
             return Err(EnvelopeError::NotAnEvent("not an object".into()));
         };
@@ -64,7 +69,9 @@ impl Envelope {
             occurred_at: crate::now_rfc3339(),
             correlation_id: origin.correlation_id.clone(),
             version,
-            data: tagged.remove("data").unwrap_or(Value::Object(Default::default())),
+            data: tagged
+                .remove("data")
+                .unwrap_or(Value::Object(Default::default())),
         })
     }
 
@@ -121,7 +128,15 @@ mod tests {
         assert_eq!(env.data, serde_json::json!({"bookId": "b1", "shelf": 3}));
         assert_eq!((env.source.as_str(), env.version), ("library", 7));
         let wire = serde_json::to_value(&env).unwrap();
-        for field in ["eventId", "type", "source", "occurredAt", "correlationId", "version", "data"] {
+        for field in [
+            "eventId",
+            "type",
+            "source",
+            "occurredAt",
+            "correlationId",
+            "version",
+            "data",
+        ] {
             assert!(wire.get(field).is_some(), "envelope lacks {field}");
         }
     }
@@ -139,7 +154,9 @@ mod tests {
         .unwrap();
         assert_eq!(
             env.open::<Consumed>().unwrap(),
-            Some(Consumed::BookShelved { book_id: "b1".into() })
+            Some(Consumed::BookShelved {
+                book_id: "b1".into()
+            })
         );
     }
 

@@ -40,30 +40,54 @@ impl ApiError {
     }
 
     pub fn malformed_json(detail: impl std::fmt::Display) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "malformed_json", format!("The body is not valid JSON: {detail}."))
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("The body is not valid JSON: {detail}."),
+        )
     }
 
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         Self {
             field: Some(field.to_owned()),
-            ..Self::new(StatusCode::BAD_REQUEST, "invalid_field", format!("{field}: {}", message.into()))
+            ..Self::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                format!("{field}: {}", message.into()),
+            )
         }
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "A valid bearer token is required.")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "A valid bearer token is required.",
+        )
     }
 
     pub fn staff_only() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "Only staff may do this.")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Only staff may do this.",
+        )
     }
 
     pub fn not_owner(what: &str) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", format!("This {what} belongs to someone else."))
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("This {what} belongs to someone else."),
+        )
     }
 
     pub fn not_found(what: &str, id: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("No {what} with id '{id}'."))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("No {what} with id '{id}'."),
+        )
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
@@ -84,7 +108,9 @@ impl ApiError {
         }
         let mut response = json_response(self.status, &json!({ "error": error }));
         if let Some(secs) = self.retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -97,7 +123,11 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(_) | StoreError::Conflict => {
                 Self::unavailable("The service is busy; try again shortly.", 1)
             }
-            _ => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side."),
+            _ => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong on our side.",
+            ),
         }
     }
 }
@@ -106,9 +136,10 @@ pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Bod
     let bytes = serde_json::to_vec(body).expect("response bodies always serialize");
     let mut response = Response::new(Body::Binary(bytes));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -149,8 +180,14 @@ impl Caller {
             _ => None,
         };
         let claims = claims.ok_or_else(ApiError::unauthorized)?;
-        let sub = claims.get("sub").filter(|s| !s.is_empty()).ok_or_else(ApiError::unauthorized)?;
-        let groups = claims.get("cognito:groups").map(|g| parse_groups(g)).unwrap_or_default();
+        let sub = claims
+            .get("sub")
+            .filter(|s| !s.is_empty())
+            .ok_or_else(ApiError::unauthorized)?;
+        let groups = claims
+            .get("cognito:groups")
+            .map(|g| parse_groups(g))
+            .unwrap_or_default();
         Ok(Self {
             sub: sub.clone(),
             groups,
@@ -162,7 +199,11 @@ impl Caller {
     }
 
     pub fn require_staff(&self) -> Result<(), ApiError> {
-        if self.is_staff() { Ok(()) } else { Err(ApiError::staff_only()) }
+        if self.is_staff() {
+            Ok(())
+        } else {
+            Err(ApiError::staff_only())
+        }
     }
 }
 
@@ -182,7 +223,8 @@ fn parse_groups(raw: &str) -> Vec<String> {
 /// The JSON body as `T`, or the contract's `400` naming the field at fault.
 pub fn body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
     let bytes: &[u8] = request.body().as_ref();
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(ApiError::malformed_json)?;
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(ApiError::malformed_json)?;
     if !value.is_object() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -253,9 +295,17 @@ where
                     Ok(response) => response,
                     Err(error) => {
                         if error.status.is_server_error() {
-                            tracing::error!(status = error.status.as_u16(), code = error.code, "request failed");
+                            tracing::error!(
+                                status = error.status.as_u16(),
+                                code = error.code,
+                                "request failed"
+                            );
                         } else {
-                            tracing::info!(status = error.status.as_u16(), code = error.code, "request refused");
+                            tracing::info!(
+                                status = error.status.as_u16(),
+                                code = error.code,
+                                "request refused"
+                            );
                         }
                         error.into_response()
                     }
@@ -289,9 +339,15 @@ mod tests {
         }
         let request = Request::new(Body::from("{}"));
         let error = body::<In>(&request).unwrap_err();
-        assert_eq!((error.status, error.field.as_deref()), (StatusCode::BAD_REQUEST, Some("bookId")));
+        assert_eq!(
+            (error.status, error.field.as_deref()),
+            (StatusCode::BAD_REQUEST, Some("bookId"))
+        );
         let request = Request::new(Body::from(r#"{"bookId": 5}"#));
-        assert_eq!(body::<In>(&request).unwrap_err().field.as_deref(), Some("bookId"));
+        assert_eq!(
+            body::<In>(&request).unwrap_err().field.as_deref(),
+            Some("bookId")
+        );
         let request = Request::new(Body::from("{"));
         assert_eq!(body::<In>(&request).unwrap_err().code, "malformed_json");
     }

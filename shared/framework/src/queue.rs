@@ -12,7 +12,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use serde::Deserialize;
 use tracing::Instrument;
 
-use crate::commit::ExecuteError;
+use crate::commit::{CommitError, ExecuteError};
 use crate::envelope::{Envelope, EnvelopeError};
 use crate::store::{BoxFuture, StoreError};
 
@@ -39,6 +39,16 @@ impl From<StoreError> for PolicyError {
 impl From<EnvelopeError> for PolicyError {
     fn from(e: EnvelopeError) -> Self {
         Self::Poison(e.to_string())
+    }
+}
+
+impl From<CommitError> for PolicyError {
+    fn from(e: CommitError) -> Self {
+        match e {
+            CommitError::Store(e) => e.into(),
+            CommitError::Envelope(e) => e.into(),
+            CommitError::Duplicate | CommitError::Stale => Self::Transient(e.to_string()),
+        }
     }
 }
 
@@ -86,8 +96,12 @@ where
                 };
                 if let Err(error) = outcome {
                     match &error {
-                        PolicyError::Transient(_) => tracing::warn!(function = name, %message_id, %error, "will retry"),
-                        PolicyError::Poison(_) => tracing::error!(function = name, %message_id, %error, "cannot handle"),
+                        PolicyError::Transient(_) => {
+                            tracing::warn!(function = name, %message_id, %error, "will retry")
+                        }
+                        PolicyError::Poison(_) => {
+                            tracing::error!(function = name, %message_id, %error, "cannot handle")
+                        }
                     }
                     let mut failure = BatchItemFailure::default();
                     failure.item_identifier = message_id;
@@ -116,7 +130,8 @@ pub fn envelope_of(message: &SqsMessage) -> Result<Envelope, PolicyError> {
         return serde_json::from_str(&notification.message)
             .map_err(|e| PolicyError::Poison(format!("SNS message is not an event: {e}")));
     }
-    serde_json::from_str(body).map_err(|e| PolicyError::Poison(format!("message is not an event: {e}")))
+    serde_json::from_str(body)
+        .map_err(|e| PolicyError::Poison(format!("message is not an event: {e}")))
 }
 
 #[cfg(test)]
@@ -147,10 +162,16 @@ mod tests {
             let seen = seen_by_policy.clone();
             async move {
                 seen.lock().unwrap().push(e.event_type.clone());
-                if e.event_type == "Bad" { Err(PolicyError::Transient("down".into())) } else { Ok(()) }
+                if e.event_type == "Bad" {
+                    Err(PolicyError::Transient("down".into()))
+                } else {
+                    Ok(())
+                }
             }
         });
-        let sns_wrapped = serde_json::json!({"Type": "Notification", "Message": event_json("Wrapped")}).to_string();
+        let sns_wrapped =
+            serde_json::json!({"Type": "Notification", "Message": event_json("Wrapped")})
+                .to_string();
         let mut batch = SqsEvent::default();
         batch.records = vec![
             message("m1", &event_json("Good")),
@@ -159,7 +180,11 @@ mod tests {
             message("m4", &sns_wrapped),
         ];
         let response = run(batch).await;
-        let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        let failed: Vec<_> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
         assert_eq!(failed, vec!["m2", "m3"]);
         assert_eq!(*seen.lock().unwrap(), vec!["Good", "Bad", "Wrapped"]);
     }

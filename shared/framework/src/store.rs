@@ -68,7 +68,11 @@ pub enum Condition {
 impl Condition {
     /// A write of an aggregate loaded at `version` (0 = not stored yet).
     pub fn loaded_at(version: u64) -> Self {
-        if version == 0 { Self::NotExists } else { Self::VersionIs(version) }
+        if version == 0 {
+            Self::NotExists
+        } else {
+            Self::VersionIs(version)
+        }
     }
 
     /// Whether the condition holds for the current item (or its absence).
@@ -99,7 +103,9 @@ impl WriteOp {
 
     pub fn condition(&self) -> Condition {
         match self {
-            Self::Put { condition, .. } | Self::Delete { condition, .. } | Self::Check { condition, .. } => *condition,
+            Self::Put { condition, .. }
+            | Self::Delete { condition, .. }
+            | Self::Check { condition, .. } => *condition,
         }
     }
 }
@@ -204,7 +210,9 @@ pub fn validate_transaction(ops: &[WriteOp]) -> Result<(), StoreError> {
     let mut keys: Vec<&Key> = ops.iter().map(WriteOp::key).collect();
     keys.sort();
     if keys.windows(2).any(|w| w[0] == w[1]) {
-        return Err(StoreError::Invalid("one item appears twice in a transaction".into()));
+        return Err(StoreError::Invalid(
+            "one item appears twice in a transaction".into(),
+        ));
     }
     Ok(())
 }

@@ -1,0 +1,54 @@
+//! Lilac sticky of the reservation context: when stock answers, the
+//! reservation is confirmed or failed.
+
+use framework::commit::{Inbox, execute};
+use framework::store::Table;
+use framework::{Envelope, Origin, PolicyError};
+use serde::Deserialize;
+
+use crate::SOURCE;
+use crate::reservation::{Command, Reservation};
+
+pub const CONFIRM_RESERVATION: &str = "confirm-reservation";
+
+/// Stock's answers, as this context reads them.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
+pub enum StockAnswer {
+    StockReserved {
+        reservation_id: String,
+    },
+    StockReservationFailed {
+        reservation_id: String,
+        reason: String,
+    },
+}
+
+pub async fn confirm_reservation(table: &dyn Table, envelope: Envelope) -> Result<(), PolicyError> {
+    let Some(answer) = envelope.open::<StockAnswer>()? else {
+        return Ok(());
+    };
+    let (reservation_id, command) = match answer {
+        StockAnswer::StockReserved { reservation_id } => (reservation_id, Command::Confirm),
+        StockAnswer::StockReservationFailed {
+            reservation_id,
+            reason,
+        } => (reservation_id, Command::Fail { reason }),
+    };
+    let origin = Origin {
+        source: SOURCE,
+        correlation_id: envelope.correlation_id.clone(),
+    };
+    let inbox = Inbox {
+        consumer: CONFIRM_RESERVATION,
+        event_id: &envelope.event_id,
+    };
+    let done = execute::<Reservation, _>(table, &reservation_id, &origin, Some(inbox), |_| {
+        command.clone()
+    })
+    .await?;
+    if done.duplicate {
+        tracing::info!(reservation_id, "already handled");
+    }
+    Ok(())
+}

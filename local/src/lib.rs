@@ -1,0 +1,7 @@
+//! The local runner: `cargo run --release -p local` serves every system of
+//! `template.yaml` at `http://127.0.0.1:3000/<system>/...`, on embedded
+//! durable storage, with no Docker and no AWS account. See `docs/local-runner.md`.
+
+pub mod auth;
+pub mod runner;
+pub mod template;

@@ -1,0 +1,118 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use local::auth::Authorizer;
+use local::runner::{self, Config};
+
+/// Runs every system of template.yaml locally (no Docker, no AWS account).
+#[derive(Parser)]
+#[command(name = "local", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(clap::Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Root SAM template.
+    #[arg(long, default_value = "template.yaml")]
+    template: PathBuf,
+    /// Where tables, queues and the token key live.
+    #[arg(long, default_value = ".local-data")]
+    data_dir: PathBuf,
+    /// Keep tables and queues in memory (lost at exit).
+    #[arg(long)]
+    in_memory: bool,
+    /// Wait before a failed message is retried, in milliseconds (default:
+    /// each queue's VisibilityTimeout from the template).
+    #[arg(long)]
+    visibility_timeout_ms: Option<u64>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every system (the default).
+    Serve,
+    /// Print a bearer token the runner accepts.
+    Token {
+        #[arg(long)]
+        sub: String,
+        /// Group membership (`cognito:groups`), e.g. `staff`; repeatable.
+        #[arg(long)]
+        group: Vec<String>,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+        #[arg(long, default_value = ".local-data")]
+        data_dir: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Token {
+            sub,
+            group,
+            ttl,
+            data_dir,
+        } => match Authorizer::from_data_dir(&data_dir) {
+            Ok(authorizer) => {
+                println!("{}", authorizer.mint(&sub, &group, ttl));
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!(
+                    "cannot read or create the token key in {}: {e}",
+                    data_dir.display()
+                );
+                std::process::ExitCode::FAILURE
+            }
+        },
+        Command::Serve => serve(cli.serve).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> std::process::ExitCode {
+    framework::telemetry::init();
+    let authorizer = match Authorizer::from_data_dir(&args.data_dir) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!(
+                "cannot read or create the token key in {}: {e}",
+                args.data_dir.display()
+            );
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let config = Config {
+        template: args.template,
+        data_dir: args.data_dir,
+        in_memory: args.in_memory,
+        bind: args.listen,
+        visibility_timeout: args.visibility_timeout_ms.map(Duration::from_millis),
+    };
+    match runner::start(config, authorizer).await {
+        Ok(running) => {
+            // The first line on stdout is the address: scripts and tests read it.
+            println!("listening on http://{}", running.addr);
+            tokio::select! {
+                _ = running.server => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cannot start: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

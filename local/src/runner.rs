@@ -1,0 +1,705 @@
+//! Wires what the template describes onto the embedded adapters and serves
+//! it: HTTP routes → the context's HTTP functions (after the JWT check),
+//! table streams → the relay → the system's broker, queues → the policy
+//! functions, batch by batch, as Lambda's event source mappings would.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawPathParams, Request as AxumRequest, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response as AxumResponse};
+use axum::routing::{MethodFilter, MethodRouter, get, post};
+use embedded::{Broker, QueueSpec as BrokerQueue, SqliteTable, Subscription};
+use framework::store::{ChangeStream, Table};
+use framework::{Deps, Function, HttpFn, QueueFn};
+use serde_json::{Value, json};
+
+use crate::auth::Authorizer;
+use crate::template::{self, FunctionSpec, System};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub template: PathBuf,
+    pub data_dir: PathBuf,
+    pub in_memory: bool,
+    pub bind: SocketAddr,
+    /// Overrides every queue's visibility timeout (how long a failed
+    /// message waits before it is retried).
+    pub visibility_timeout: Option<Duration>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Template(#[from] template::TemplateError),
+    #[error("{0}")]
+    Wiring(String),
+    #[error("storage: {0}")]
+    Storage(String),
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
+/// The context crates this runner links, by binary name.
+fn context_functions(binary: &str) -> Option<framework::Functions> {
+    Some(match binary {
+        "bookreservation-reservation" => bookreservation_reservation::functions,
+        "bookreservation-stock" => bookreservation_stock::functions,
+        "bookreservation-customer" => bookreservation_customer::functions,
+        _ => return None,
+    })
+}
+
+struct Consumer {
+    system: String,
+    context: String,
+    function: String,
+    queue: String,
+    batch_size: usize,
+    partial_failures: bool,
+    visibility_ms: u64,
+    run: QueueFn,
+}
+
+struct SystemRuntime {
+    name: String,
+    broker: Arc<Broker>,
+}
+
+/// Which contexts have their consumers stopped (`/_local/.../stop`).
+#[derive(Default)]
+struct Control {
+    stopped: Mutex<HashSet<(String, String)>>,
+    resumed: tokio::sync::Notify,
+}
+
+impl Control {
+    fn is_stopped(&self, system: &str, context: &str) -> bool {
+        self.stopped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&(system.to_owned(), context.to_owned()))
+    }
+}
+
+struct Shared {
+    systems: Vec<SystemRuntime>,
+    consumers: Vec<Arc<Consumer>>,
+    control: Control,
+}
+
+pub struct Running {
+    pub addr: SocketAddr,
+    pub server: tokio::task::JoinHandle<()>,
+}
+
+pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, StartError> {
+    let systems = template::load(&config.template)?;
+    let mut runtimes = Vec::new();
+    let mut consumers = Vec::new();
+    let mut routes: BTreeMap<String, MethodRouter<()>> = BTreeMap::new();
+    let mut relays = Vec::new();
+    for system in &systems {
+        let (runtime, system_consumers, system_relays) =
+            wire_system(system, &config, &authorizer, &mut routes)?;
+        runtimes.push(runtime);
+        consumers.extend(system_consumers);
+        relays.extend(system_relays);
+    }
+    let shared = Arc::new(Shared {
+        systems: runtimes,
+        consumers,
+        control: Control::default(),
+    });
+    for (table, broker) in relays {
+        tokio::spawn(relay(table, broker));
+    }
+    for consumer in &shared.consumers {
+        let broker = shared
+            .systems
+            .iter()
+            .find(|s| s.name == consumer.system)
+            .map(|s| s.broker.clone())
+            .expect("consumer of a known system");
+        tokio::spawn(consume(consumer.clone(), broker, shared.clone()));
+    }
+    let mut app = Router::new();
+    for (path, methods) in routes {
+        app = app.route(&path, methods);
+    }
+    let inspect = Router::new()
+        .route("/health", get(health))
+        .route("/_local/queues", get(queues))
+        .route(
+            "/_local/{system}/contexts/{context}/stop",
+            post(stop_context),
+        )
+        .route(
+            "/_local/{system}/contexts/{context}/start",
+            post(start_context),
+        )
+        .route("/_local/{system}/queues/{queue}/redrive", post(redrive))
+        .with_state(shared.clone());
+    let app = app.merge(inspect).fallback(unknown_route);
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok(Running { addr, server })
+}
+
+type Relay = (Arc<SqliteTable>, Arc<Broker>);
+
+fn wire_system(
+    system: &System,
+    config: &Config,
+    authorizer: &Authorizer,
+    routes: &mut BTreeMap<String, MethodRouter<()>>,
+) -> Result<(SystemRuntime, Vec<Arc<Consumer>>, Vec<Relay>), StartError> {
+    let dir = config.data_dir.join(&system.name);
+    if !config.in_memory {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| StartError::Storage(format!("{}: {e}", dir.display())))?;
+    }
+    let path_of = |file: &str| (!config.in_memory).then(|| dir.join(file));
+    let mut tables: HashMap<String, Arc<SqliteTable>> = HashMap::new();
+    for spec in &system.tables {
+        let table = SqliteTable::open(path_of(&format!("{}.db", spec.logical_id)).as_deref())
+            .map_err(|e| StartError::Storage(e.to_string()))?;
+        tables.insert(spec.logical_id.clone(), Arc::new(table));
+    }
+    let broker_queues = system
+        .queues
+        .iter()
+        .map(|q| BrokerQueue {
+            name: q.logical_id.clone(),
+            dead_letter: q.dead_letter.clone(),
+        })
+        .collect();
+    let subscriptions = system
+        .subscriptions
+        .iter()
+        .map(|s| Subscription {
+            queue: s.queue.clone(),
+            event_types: s.event_types.clone(),
+            raw: s.raw,
+        })
+        .collect();
+    let topic = format!("arn:aws:sns:local:000000000000:{}-events", system.name);
+    let broker = Arc::new(
+        Broker::open(
+            path_of("broker.db").as_deref(),
+            topic,
+            broker_queues,
+            subscriptions,
+        )
+        .map_err(|e| StartError::Storage(e.to_string()))?,
+    );
+    let mut consumers = Vec::new();
+    let mut relays = Vec::new();
+    for function in &system.functions {
+        if let Some(table) = &function.stream {
+            let table = tables.get(table).ok_or_else(|| {
+                StartError::Wiring(format!(
+                    "{}: stream of unknown table {table}",
+                    function.logical_id
+                ))
+            })?;
+            relays.push((table.clone(), broker.clone()));
+            continue;
+        }
+        let made = make_function(function, &tables)?;
+        match (made, &function.queue) {
+            (Function::Http(run), None) if !function.routes.is_empty() => {
+                for route in &function.routes {
+                    add_route(
+                        routes,
+                        system,
+                        route,
+                        function,
+                        run.clone(),
+                        authorizer.clone(),
+                    )?;
+                }
+            }
+            (Function::Queue(run), Some(source)) => {
+                let queue = system
+                    .queues
+                    .iter()
+                    .find(|q| q.logical_id == source.queue)
+                    .ok_or_else(|| {
+                        StartError::Wiring(format!(
+                            "{}: unknown queue {}",
+                            function.logical_id, source.queue
+                        ))
+                    })?;
+                let visibility = config
+                    .visibility_timeout
+                    .unwrap_or(Duration::from_secs(queue.visibility_timeout_secs));
+                consumers.push(Arc::new(Consumer {
+                    system: system.name.clone(),
+                    context: function.context.clone(),
+                    function: function.logical_id.clone(),
+                    queue: source.queue.clone(),
+                    batch_size: source.batch_size.max(1),
+                    partial_failures: source.report_batch_item_failures,
+                    visibility_ms: visibility.as_millis() as u64,
+                    run,
+                }));
+            }
+            _ => {
+                return Err(StartError::Wiring(format!(
+                    "{}: handler {} does not fit its trigger",
+                    function.logical_id, function.handler
+                )));
+            }
+        }
+    }
+    Ok((
+        SystemRuntime {
+            name: system.name.clone(),
+            broker,
+        },
+        consumers,
+        relays,
+    ))
+}
+
+fn make_function(
+    function: &FunctionSpec,
+    tables: &HashMap<String, Arc<SqliteTable>>,
+) -> Result<Function, StartError> {
+    let functions = context_functions(&function.binary).ok_or_else(|| {
+        StartError::Wiring(format!(
+            "{}: no context crate {}",
+            function.logical_id, function.binary
+        ))
+    })?;
+    let table_id = function
+        .table
+        .as_ref()
+        .ok_or_else(|| StartError::Wiring(format!("{}: no TABLE_NAME", function.logical_id)))?;
+    let table: Arc<dyn Table> = tables
+        .get(table_id)
+        .ok_or_else(|| {
+            StartError::Wiring(format!("{}: unknown table {table_id}", function.logical_id))
+        })?
+        .clone();
+    functions(&function.handler, Deps { table }).ok_or_else(|| {
+        StartError::Wiring(format!(
+            "{}: {} has no handler {}",
+            function.logical_id, function.binary, function.handler
+        ))
+    })
+}
+
+struct HttpTarget {
+    route_key: String,
+    run: HttpFn,
+    authorizer: Authorizer,
+}
+
+fn add_route(
+    routes: &mut BTreeMap<String, MethodRouter<()>>,
+    system: &System,
+    route: &template::Route,
+    function: &FunctionSpec,
+    run: HttpFn,
+    authorizer: Authorizer,
+) -> Result<(), StartError> {
+    let method: Method = route.method.parse().map_err(|_| {
+        StartError::Wiring(format!(
+            "{}: bad method {}",
+            function.logical_id, route.method
+        ))
+    })?;
+    let filter = MethodFilter::try_from(method).map_err(|e| StartError::Wiring(e.to_string()))?;
+    let target = Arc::new(HttpTarget {
+        route_key: format!("{} {}", route.method, route.path),
+        run,
+        authorizer,
+    });
+    let handler = move |params: RawPathParams, request: AxumRequest| {
+        let target = target.clone();
+        async move { invoke_http(target, params, request).await }
+    };
+    let path = format!("/{}{}", system.name, route.path);
+    let methods = routes.remove(&path).unwrap_or_default();
+    routes.insert(path, methods.on(filter, handler));
+    Ok(())
+}
+
+/// One HTTP request through the authorizer and into the function, as an
+/// API Gateway HTTP API (payload 2.0) event.
+async fn invoke_http(
+    target: Arc<HttpTarget>,
+    params: RawPathParams,
+    request: AxumRequest,
+) -> AxumResponse {
+    let (parts, body) = request.into_parts();
+    let authorization = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
+    let claims = match target.authorizer.authorize(authorization) {
+        Ok(claims) => claims,
+        Err(e) => {
+            tracing::info!(route = %target.route_key, reason = %e, "unauthorized");
+            return error_response(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "A valid bearer token is required.",
+            );
+        }
+    };
+    let body = match axum::body::to_bytes(body, 6 * 1024 * 1024).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The body is too large.",
+            );
+        }
+    };
+    let path_parameters: HashMap<&str, &str> = params.iter().collect();
+    let event = api_gateway_event(
+        &target.route_key,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        claims,
+        path_parameters,
+        &body,
+    );
+    let request: lambda_http::Request = match serde_json::from_value(event) {
+        Ok(event) => lambda_http::request::LambdaRequest::ApiGatewayV2(event).into(),
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                &format!("Unreadable request: {e}."),
+            );
+        }
+    };
+    // A panicking handler costs its request, not the runner.
+    match tokio::spawn((target.run)(request)).await {
+        Ok(response) => {
+            let (parts, body) = response.into_parts();
+            (
+                parts.status,
+                parts.headers,
+                Bytes::copy_from_slice(body.as_ref()),
+            )
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(route = %target.route_key, error = %e, "handler panicked");
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong on our side.",
+            )
+        }
+    }
+}
+
+fn api_gateway_event(
+    route_key: &str,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    claims: HashMap<String, String>,
+    path_parameters: HashMap<&str, &str>,
+    body: &[u8],
+) -> Value {
+    // The system prefix is the stage of a custom domain on AWS: the function
+    // sees the path without it.
+    let full_path = uri.path();
+    let raw_path = full_path
+        .trim_start_matches('/')
+        .split_once('/')
+        .map_or("/".to_owned(), |(_, rest)| format!("/{rest}"));
+    let header_map: serde_json::Map<String, Value> = headers
+        .iter()
+        .filter_map(|(k, v)| {
+            Some((
+                k.as_str().to_owned(),
+                Value::String(v.to_str().ok()?.to_owned()),
+            ))
+        })
+        .collect();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": raw_path,
+        "rawQueryString": uri.query().unwrap_or(""),
+        "headers": header_map,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": "127.0.0.1",
+            "domainPrefix": "local",
+            "http": {"method": method.as_str(), "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": ""},
+            "requestId": framework::new_id(),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": "",
+            "timeEpoch": now_ms,
+            "authorizer": {"jwt": {"claims": claims, "scopes": null}},
+        },
+        "pathParameters": path_parameters,
+        "body": String::from_utf8_lossy(body),
+        "isBase64Encoded": false,
+    })
+}
+
+fn error_response(status: StatusCode, code: &str, message: &str) -> AxumResponse {
+    (
+        status,
+        axum::Json(json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}
+
+async fn unknown_route(request: AxumRequest) -> AxumResponse {
+    error_response(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        &format!("No route {} {}.", request.method(), request.uri().path()),
+    )
+}
+
+/// Outbox → topic, for one table's stream, in order; on a failed publish
+/// the same records are tried again (never skipped).
+async fn relay(table: Arc<SqliteTable>, broker: Arc<Broker>) {
+    let committed = table.committed();
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        let changes = match table.read(0, 256).await {
+            Ok(changes) => changes,
+            Err(e) => {
+                tracing::error!(error = %e, "stream read failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let Some(last) = changes.last().map(|c| c.sequence) else {
+            let _ = tokio::time::timeout(Duration::from_secs(1), committed.notified()).await;
+            continue;
+        };
+        match framework::relay::relay(&changes, &*broker).await {
+            Ok(_) => {
+                let relayed: Vec<_> = framework::relay::outbox_events(&changes)
+                    .iter()
+                    .map(|(_, e)| framework::commit::outbox_key(&e.event_id))
+                    .collect();
+                if let Err(e) = table.acknowledge(last, &relayed) {
+                    tracing::error!(error = %e, "could not acknowledge the stream; events will be relayed again");
+                }
+                backoff = Duration::from_millis(50);
+            }
+            Err(_) => {
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// One queue's event source mapping: receive a batch, invoke, delete what
+/// succeeded; failures come back after the visibility timeout.
+async fn consume(consumer: Arc<Consumer>, broker: Arc<Broker>, shared: Arc<Shared>) {
+    let arrivals = broker
+        .arrivals(&consumer.queue)
+        .expect("queue of this broker");
+    loop {
+        if shared
+            .control
+            .is_stopped(&consumer.system, &consumer.context)
+        {
+            let _ = tokio::time::timeout(
+                Duration::from_millis(250),
+                shared.control.resumed.notified(),
+            )
+            .await;
+            continue;
+        }
+        let received =
+            match broker.receive(&consumer.queue, consumer.batch_size, consumer.visibility_ms) {
+                Ok(received) => received,
+                Err(e) => {
+                    tracing::error!(queue = %consumer.queue, error = %e, "receive failed");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+        if received.is_empty() {
+            let _ = tokio::time::timeout(Duration::from_millis(500), arrivals.notified()).await;
+            continue;
+        }
+        let mut batch = SqsEvent::default();
+        batch.records = received
+            .iter()
+            .map(|m| sqs_message(&consumer.queue, m))
+            .collect();
+        let failed: Option<HashSet<String>> = match tokio::spawn((consumer.run)(batch)).await {
+            Ok(response) if consumer.partial_failures => Some(
+                response
+                    .batch_item_failures
+                    .into_iter()
+                    .map(|f| f.item_identifier)
+                    .collect(),
+            ),
+            Ok(response) if response.batch_item_failures.is_empty() => Some(HashSet::new()),
+            // Without ReportBatchItemFailures, one failure fails the batch.
+            Ok(_) => None,
+            Err(e) => {
+                tracing::error!(function = %consumer.function, error = %e, "consumer panicked; the batch will be retried");
+                None
+            }
+        };
+        let Some(failed) = failed else { continue };
+        let done: Vec<i64> = received
+            .iter()
+            .filter(|m| !failed.contains(&m.message_id))
+            .map(|m| m.receipt)
+            .collect();
+        if let Err(e) = broker.delete(&done) {
+            tracing::error!(queue = %consumer.queue, error = %e, "delete failed; messages will be redelivered");
+        }
+    }
+}
+
+fn sqs_message(queue: &str, m: &embedded::Received) -> SqsMessage {
+    let mut message = SqsMessage::default();
+    message.message_id = Some(m.message_id.clone());
+    message.receipt_handle = Some(m.receipt.to_string());
+    message.body = Some(m.body.clone());
+    message.attributes = HashMap::from([
+        (
+            "ApproximateReceiveCount".to_owned(),
+            m.receive_count.to_string(),
+        ),
+        ("SentTimestamp".to_owned(), m.sent_at_ms.to_string()),
+    ]);
+    message.event_source = Some("aws:sqs".into());
+    message.event_source_arn = Some(format!("arn:aws:sqs:local:000000000000:{queue}"));
+    message.aws_region = Some("local".into());
+    message
+}
+
+async fn health(State(shared): State<Arc<Shared>>) -> AxumResponse {
+    let systems: Vec<&str> = shared.systems.iter().map(|s| s.name.as_str()).collect();
+    axum::Json(json!({"status": "ok", "systems": systems})).into_response()
+}
+
+async fn queues(State(shared): State<Arc<Shared>>) -> AxumResponse {
+    let mut rows = Vec::new();
+    for consumer in &shared.consumers {
+        let Some(system) = shared.systems.iter().find(|s| s.name == consumer.system) else {
+            continue;
+        };
+        let depth = system.broker.depth(&consumer.queue).unwrap_or_default();
+        let dlq = system
+            .broker
+            .dead_letter_queue_of(&consumer.queue)
+            .map(str::to_owned);
+        let dead = dlq
+            .as_deref()
+            .and_then(|d| system.broker.depth(d).ok())
+            .map_or(0, |d| d.visible + d.in_flight);
+        rows.push(json!({
+            "system": consumer.system,
+            "context": consumer.context,
+            "function": consumer.function,
+            "queue": consumer.queue,
+            "deadLetterQueue": dlq,
+            "depth": depth.visible,
+            "inFlight": depth.in_flight,
+            "deadLetters": dead,
+            "consuming": !shared.control.is_stopped(&consumer.system, &consumer.context),
+        }));
+    }
+    axum::Json(rows).into_response()
+}
+
+fn known_context(shared: &Shared, system: &str, context: &str) -> bool {
+    shared
+        .consumers
+        .iter()
+        .any(|c| c.system == system && c.context == context)
+}
+
+async fn stop_context(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path((system, context)): axum::extract::Path<(String, String)>,
+) -> AxumResponse {
+    if !known_context(&shared, &system, &context) {
+        return error_response(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("No consumers of {system}/{context}."),
+        );
+    }
+    shared
+        .control
+        .stopped
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert((system.clone(), context.clone()));
+    tracing::info!(%system, %context, "consumers stopped");
+    axum::Json(json!({"system": system, "context": context, "consuming": false})).into_response()
+}
+
+async fn start_context(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path((system, context)): axum::extract::Path<(String, String)>,
+) -> AxumResponse {
+    if !known_context(&shared, &system, &context) {
+        return error_response(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("No consumers of {system}/{context}."),
+        );
+    }
+    shared
+        .control
+        .stopped
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&(system.clone(), context.clone()));
+    shared.control.resumed.notify_waiters();
+    tracing::info!(%system, %context, "consumers started");
+    axum::Json(json!({"system": system, "context": context, "consuming": true})).into_response()
+}
+
+async fn redrive(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path((system, queue)): axum::extract::Path<(String, String)>,
+) -> AxumResponse {
+    let Some(runtime) = shared.systems.iter().find(|s| s.name == system) else {
+        return error_response(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("No system {system}."),
+        );
+    };
+    match runtime.broker.redrive(&queue) {
+        Ok(moved) => axum::Json(json!({"queue": queue, "moved": moved})).into_response(),
+        Err(e) => error_response(StatusCode::NOT_FOUND, "not_found", &e.to_string()),
+    }
+}
