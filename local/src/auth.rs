@@ -38,11 +38,7 @@ impl Authorizer {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 0;
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
-        }
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
     }
 
     /// The key from `LOCAL_JWT_SECRET`, else from `<data_dir>/jwt-secret`,
@@ -58,11 +54,7 @@ impl Authorizer {
             Ok(secret) if !secret.trim().is_empty() => secret.trim().to_owned(),
             _ => {
                 std::fs::create_dir_all(data_dir)?;
-                let secret = format!(
-                    "{}{}",
-                    uuid::Uuid::new_v4().simple(),
-                    uuid::Uuid::new_v4().simple()
-                );
+                let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
                 std::fs::write(&path, &secret)?;
                 secret
             }
@@ -72,7 +64,11 @@ impl Authorizer {
 
     /// A token the runner accepts, valid for `ttl_secs`.
     pub fn mint(&self, sub: &str, groups: &[String], ttl_secs: u64) -> String {
-        let now = framework::now_secs();
+        self.mint_at(sub, groups, framework::now_secs(), ttl_secs)
+    }
+
+    /// A token issued at `now` (epoch seconds), for tests of expiry.
+    pub fn mint_at(&self, sub: &str, groups: &[String], now: u64, ttl_secs: u64) -> String {
         let mut claims = serde_json::json!({
             "sub": sub,
             "iss": ISSUER,
@@ -89,27 +85,13 @@ impl Authorizer {
 
     /// Checks `Authorization: Bearer <jwt>` and returns the claims as the
     /// HTTP API passes them to a function.
-    pub fn authorize(
-        &self,
-        authorization: Option<&str>,
-    ) -> Result<HashMap<String, String>, AuthError> {
+    pub fn authorize(&self, authorization: Option<&str>) -> Result<HashMap<String, String>, AuthError> {
         let header = authorization.ok_or(AuthError::Missing)?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .ok_or(AuthError::Missing)?
-            .trim();
-        let data = jsonwebtoken::decode::<serde_json::Map<String, Value>>(
-            token,
-            &self.decoding,
-            &self.validation,
-        )
-        .map_err(|e| AuthError::Invalid(e.to_string()))?;
-        Ok(data
-            .claims
-            .into_iter()
-            .map(|(k, v)| (k, flatten(&v)))
-            .collect())
+        let token =
+            header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).ok_or(AuthError::Missing)?.trim();
+        let data = jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, &self.decoding, &self.validation)
+            .map_err(|e| AuthError::Invalid(e.to_string()))?;
+        Ok(data.claims.into_iter().map(|(k, v)| (k, flatten(&v))).collect())
     }
 }
 
@@ -117,10 +99,7 @@ impl Authorizer {
 fn flatten(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
-        Value::Array(items) => format!(
-            "[{}]",
-            items.iter().map(flatten).collect::<Vec<_>>().join(" ")
-        ),
+        Value::Array(items) => format!("[{}]", items.iter().map(flatten).collect::<Vec<_>>().join(" ")),
         other => other.to_string(),
     }
 }
@@ -144,10 +123,7 @@ mod tests {
         assert_eq!(auth.authorize(None), Err(AuthError::Missing));
         assert_eq!(auth.authorize(Some("Basic abc")), Err(AuthError::Missing));
         let forged = Authorizer::new(b"other").mint("eve", &[], 60);
-        assert!(matches!(
-            auth.authorize(Some(&format!("Bearer {forged}"))),
-            Err(AuthError::Invalid(_))
-        ));
+        assert!(matches!(auth.authorize(Some(&format!("Bearer {forged}"))), Err(AuthError::Invalid(_))));
         let now = framework::now_secs();
         let expired = jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -155,9 +131,6 @@ mod tests {
             &EncodingKey::from_secret(b"k"),
         )
         .unwrap();
-        assert!(matches!(
-            auth.authorize(Some(&format!("Bearer {expired}"))),
-            Err(AuthError::Invalid(_))
-        ));
+        assert!(matches!(auth.authorize(Some(&format!("Bearer {expired}"))), Err(AuthError::Invalid(_))));
     }
 }

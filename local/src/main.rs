@@ -59,21 +59,13 @@ enum Command {
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Token {
-            sub,
-            group,
-            ttl,
-            data_dir,
-        } => match Authorizer::from_data_dir(&data_dir) {
+        Command::Token { sub, group, ttl, data_dir } => match Authorizer::from_data_dir(&data_dir) {
             Ok(authorizer) => {
                 println!("{}", authorizer.mint(&sub, &group, ttl));
                 std::process::ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!(
-                    "cannot read or create the token key in {}: {e}",
-                    data_dir.display()
-                );
+                eprintln!("cannot read or create the token key in {}: {e}", data_dir.display());
                 std::process::ExitCode::FAILURE
             }
         },
@@ -86,10 +78,7 @@ async fn serve(args: ServeArgs) -> std::process::ExitCode {
     let authorizer = match Authorizer::from_data_dir(&args.data_dir) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!(
-                "cannot read or create the token key in {}: {e}",
-                args.data_dir.display()
-            );
+            eprintln!("cannot read or create the token key in {}: {e}", args.data_dir.display());
             return std::process::ExitCode::FAILURE;
         }
     };

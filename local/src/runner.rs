@@ -82,10 +82,7 @@ struct Control {
 
 impl Control {
     fn is_stopped(&self, system: &str, context: &str) -> bool {
-        self.stopped
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&(system.to_owned(), context.to_owned()))
+        self.stopped.lock().unwrap_or_else(|p| p.into_inner()).contains(&(system.to_owned(), context.to_owned()))
     }
 }
 
@@ -107,17 +104,12 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
     let mut routes: BTreeMap<String, MethodRouter<()>> = BTreeMap::new();
     let mut relays = Vec::new();
     for system in &systems {
-        let (runtime, system_consumers, system_relays) =
-            wire_system(system, &config, &authorizer, &mut routes)?;
+        let (runtime, system_consumers, system_relays) = wire_system(system, &config, &authorizer, &mut routes)?;
         runtimes.push(runtime);
         consumers.extend(system_consumers);
         relays.extend(system_relays);
     }
-    let shared = Arc::new(Shared {
-        systems: runtimes,
-        consumers,
-        control: Control::default(),
-    });
+    let shared = Arc::new(Shared { systems: runtimes, consumers, control: Control::default() });
     for (table, broker) in relays {
         tokio::spawn(relay(table, broker));
     }
@@ -132,20 +124,15 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
     }
     let mut app = Router::new();
     for (path, methods) in routes {
-        app = app.route(&path, methods);
+        app = app.route(&path, methods.fallback(method_not_allowed));
     }
     let inspect = Router::new()
         .route("/health", get(health))
         .route("/_local/queues", get(queues))
-        .route(
-            "/_local/{system}/contexts/{context}/stop",
-            post(stop_context),
-        )
-        .route(
-            "/_local/{system}/contexts/{context}/start",
-            post(start_context),
-        )
+        .route("/_local/{system}/contexts/{context}/stop", post(stop_context))
+        .route("/_local/{system}/contexts/{context}/start", post(start_context))
         .route("/_local/{system}/queues/{queue}/redrive", post(redrive))
+        .route("/_local/{system}/events", post(publish))
         .with_state(shared.clone());
     let app = app.merge(inspect).fallback(unknown_route);
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
@@ -168,8 +155,7 @@ fn wire_system(
 ) -> Result<(SystemRuntime, Vec<Arc<Consumer>>, Vec<Relay>), StartError> {
     let dir = config.data_dir.join(&system.name);
     if !config.in_memory {
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| StartError::Storage(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(&dir).map_err(|e| StartError::Storage(format!("{}: {e}", dir.display())))?;
     }
     let path_of = |file: &str| (!config.in_memory).then(|| dir.join(file));
     let mut tables: HashMap<String, Arc<SqliteTable>> = HashMap::new();
@@ -181,39 +167,24 @@ fn wire_system(
     let broker_queues = system
         .queues
         .iter()
-        .map(|q| BrokerQueue {
-            name: q.logical_id.clone(),
-            dead_letter: q.dead_letter.clone(),
-        })
+        .map(|q| BrokerQueue { name: q.logical_id.clone(), dead_letter: q.dead_letter.clone() })
         .collect();
     let subscriptions = system
         .subscriptions
         .iter()
-        .map(|s| Subscription {
-            queue: s.queue.clone(),
-            event_types: s.event_types.clone(),
-            raw: s.raw,
-        })
+        .map(|s| Subscription { queue: s.queue.clone(), event_types: s.event_types.clone(), raw: s.raw })
         .collect();
     let topic = format!("arn:aws:sns:local:000000000000:{}-events", system.name);
     let broker = Arc::new(
-        Broker::open(
-            path_of("broker.db").as_deref(),
-            topic,
-            broker_queues,
-            subscriptions,
-        )
-        .map_err(|e| StartError::Storage(e.to_string()))?,
+        Broker::open(path_of("broker.db").as_deref(), topic, broker_queues, subscriptions)
+            .map_err(|e| StartError::Storage(e.to_string()))?,
     );
     let mut consumers = Vec::new();
     let mut relays = Vec::new();
     for function in &system.functions {
         if let Some(table) = &function.stream {
             let table = tables.get(table).ok_or_else(|| {
-                StartError::Wiring(format!(
-                    "{}: stream of unknown table {table}",
-                    function.logical_id
-                ))
+                StartError::Wiring(format!("{}: stream of unknown table {table}", function.logical_id))
             })?;
             relays.push((table.clone(), broker.clone()));
             continue;
@@ -222,30 +193,15 @@ fn wire_system(
         match (made, &function.queue) {
             (Function::Http(run), None) if !function.routes.is_empty() => {
                 for route in &function.routes {
-                    add_route(
-                        routes,
-                        system,
-                        route,
-                        function,
-                        run.clone(),
-                        authorizer.clone(),
-                    )?;
+                    add_route(routes, system, route, function, run.clone(), authorizer.clone())?;
                 }
             }
             (Function::Queue(run), Some(source)) => {
-                let queue = system
-                    .queues
-                    .iter()
-                    .find(|q| q.logical_id == source.queue)
-                    .ok_or_else(|| {
-                        StartError::Wiring(format!(
-                            "{}: unknown queue {}",
-                            function.logical_id, source.queue
-                        ))
-                    })?;
-                let visibility = config
-                    .visibility_timeout
-                    .unwrap_or(Duration::from_secs(queue.visibility_timeout_secs));
+                let queue = system.queues.iter().find(|q| q.logical_id == source.queue).ok_or_else(|| {
+                    StartError::Wiring(format!("{}: unknown queue {}", function.logical_id, source.queue))
+                })?;
+                let visibility =
+                    config.visibility_timeout.unwrap_or(Duration::from_secs(queue.visibility_timeout_secs));
                 consumers.push(Arc::new(Consumer {
                     system: system.name.clone(),
                     context: function.context.clone(),
@@ -265,41 +221,20 @@ fn wire_system(
             }
         }
     }
-    Ok((
-        SystemRuntime {
-            name: system.name.clone(),
-            broker,
-        },
-        consumers,
-        relays,
-    ))
+    Ok((SystemRuntime { name: system.name.clone(), broker }, consumers, relays))
 }
 
-fn make_function(
-    function: &FunctionSpec,
-    tables: &HashMap<String, Arc<SqliteTable>>,
-) -> Result<Function, StartError> {
-    let functions = context_functions(&function.binary).ok_or_else(|| {
-        StartError::Wiring(format!(
-            "{}: no context crate {}",
-            function.logical_id, function.binary
-        ))
-    })?;
-    let table_id = function
-        .table
-        .as_ref()
-        .ok_or_else(|| StartError::Wiring(format!("{}: no TABLE_NAME", function.logical_id)))?;
+fn make_function(function: &FunctionSpec, tables: &HashMap<String, Arc<SqliteTable>>) -> Result<Function, StartError> {
+    let functions = context_functions(&function.binary)
+        .ok_or_else(|| StartError::Wiring(format!("{}: no context crate {}", function.logical_id, function.binary)))?;
+    let table_id =
+        function.table.as_ref().ok_or_else(|| StartError::Wiring(format!("{}: no TABLE_NAME", function.logical_id)))?;
     let table: Arc<dyn Table> = tables
         .get(table_id)
-        .ok_or_else(|| {
-            StartError::Wiring(format!("{}: unknown table {table_id}", function.logical_id))
-        })?
+        .ok_or_else(|| StartError::Wiring(format!("{}: unknown table {table_id}", function.logical_id)))?
         .clone();
     functions(&function.handler, Deps { table }).ok_or_else(|| {
-        StartError::Wiring(format!(
-            "{}: {} has no handler {}",
-            function.logical_id, function.binary, function.handler
-        ))
+        StartError::Wiring(format!("{}: {} has no handler {}", function.logical_id, function.binary, function.handler))
     })
 }
 
@@ -317,18 +252,12 @@ fn add_route(
     run: HttpFn,
     authorizer: Authorizer,
 ) -> Result<(), StartError> {
-    let method: Method = route.method.parse().map_err(|_| {
-        StartError::Wiring(format!(
-            "{}: bad method {}",
-            function.logical_id, route.method
-        ))
-    })?;
+    let method: Method = route
+        .method
+        .parse()
+        .map_err(|_| StartError::Wiring(format!("{}: bad method {}", function.logical_id, route.method)))?;
     let filter = MethodFilter::try_from(method).map_err(|e| StartError::Wiring(e.to_string()))?;
-    let target = Arc::new(HttpTarget {
-        route_key: format!("{} {}", route.method, route.path),
-        run,
-        authorizer,
-    });
+    let target = Arc::new(HttpTarget { route_key: format!("{} {}", route.method, route.path), run, authorizer });
     let handler = move |params: RawPathParams, request: AxumRequest| {
         let target = target.clone();
         async move { invoke_http(target, params, request).await }
@@ -341,75 +270,40 @@ fn add_route(
 
 /// One HTTP request through the authorizer and into the function, as an
 /// API Gateway HTTP API (payload 2.0) event.
-async fn invoke_http(
-    target: Arc<HttpTarget>,
-    params: RawPathParams,
-    request: AxumRequest,
-) -> AxumResponse {
+async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, request: AxumRequest) -> AxumResponse {
     let (parts, body) = request.into_parts();
-    let authorization = parts
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok());
+    let authorization = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
     let claims = match target.authorizer.authorize(authorization) {
         Ok(claims) => claims,
         Err(e) => {
             tracing::info!(route = %target.route_key, reason = %e, "unauthorized");
-            return error_response(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "A valid bearer token is required.",
-            );
+            return error_response(StatusCode::UNAUTHORIZED, "unauthorized", "A valid bearer token is required.");
         }
     };
     let body = match axum::body::to_bytes(body, 6 * 1024 * 1024).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return error_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "The body is too large.",
-            );
+            return error_response(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The body is too large.");
         }
     };
     let path_parameters: HashMap<&str, &str> = params.iter().collect();
-    let event = api_gateway_event(
-        &target.route_key,
-        &parts.method,
-        &parts.uri,
-        &parts.headers,
-        claims,
-        path_parameters,
-        &body,
-    );
+    let event =
+        api_gateway_event(&target.route_key, &parts.method, &parts.uri, &parts.headers, claims, path_parameters, &body);
     let request: lambda_http::Request = match serde_json::from_value(event) {
         Ok(event) => lambda_http::request::LambdaRequest::ApiGatewayV2(event).into(),
         Err(e) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                &format!("Unreadable request: {e}."),
-            );
+            return error_response(StatusCode::BAD_REQUEST, "bad_request", &format!("Unreadable request: {e}."));
         }
     };
     // A panicking handler costs its request, not the runner.
     match tokio::spawn((target.run)(request)).await {
         Ok(response) => {
             let (parts, body) = response.into_parts();
-            (
-                parts.status,
-                parts.headers,
-                Bytes::copy_from_slice(body.as_ref()),
-            )
-                .into_response()
+            (parts.status, parts.headers, Bytes::copy_from_slice(body.as_ref())).into_response()
         }
         Err(e) => {
             tracing::error!(route = %target.route_key, error = %e, "handler panicked");
-            error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Something went wrong on our side.",
-            )
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
         }
     }
 }
@@ -426,22 +320,13 @@ fn api_gateway_event(
     // The system prefix is the stage of a custom domain on AWS: the function
     // sees the path without it.
     let full_path = uri.path();
-    let raw_path = full_path
-        .trim_start_matches('/')
-        .split_once('/')
-        .map_or("/".to_owned(), |(_, rest)| format!("/{rest}"));
+    let raw_path =
+        full_path.trim_start_matches('/').split_once('/').map_or("/".to_owned(), |(_, rest)| format!("/{rest}"));
     let header_map: serde_json::Map<String, Value> = headers
         .iter()
-        .filter_map(|(k, v)| {
-            Some((
-                k.as_str().to_owned(),
-                Value::String(v.to_str().ok()?.to_owned()),
-            ))
-        })
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), Value::String(v.to_str().ok()?.to_owned()))))
         .collect();
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
     json!({
         "version": "2.0",
         "routeKey": route_key,
@@ -468,11 +353,15 @@ fn api_gateway_event(
 }
 
 fn error_response(status: StatusCode, code: &str, message: &str) -> AxumResponse {
-    (
-        status,
-        axum::Json(json!({"error": {"code": code, "message": message}})),
+    (status, axum::Json(json!({"error": {"code": code, "message": message}}))).into_response()
+}
+
+async fn method_not_allowed(request: AxumRequest) -> AxumResponse {
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        &format!("{} is not allowed on {}.", request.method(), request.uri().path()),
     )
-        .into_response()
 }
 
 async fn unknown_route(request: AxumRequest) -> AxumResponse {
@@ -523,47 +412,30 @@ async fn relay(table: Arc<SqliteTable>, broker: Arc<Broker>) {
 /// One queue's event source mapping: receive a batch, invoke, delete what
 /// succeeded; failures come back after the visibility timeout.
 async fn consume(consumer: Arc<Consumer>, broker: Arc<Broker>, shared: Arc<Shared>) {
-    let arrivals = broker
-        .arrivals(&consumer.queue)
-        .expect("queue of this broker");
+    let arrivals = broker.arrivals(&consumer.queue).expect("queue of this broker");
     loop {
-        if shared
-            .control
-            .is_stopped(&consumer.system, &consumer.context)
-        {
-            let _ = tokio::time::timeout(
-                Duration::from_millis(250),
-                shared.control.resumed.notified(),
-            )
-            .await;
+        if shared.control.is_stopped(&consumer.system, &consumer.context) {
+            let _ = tokio::time::timeout(Duration::from_millis(250), shared.control.resumed.notified()).await;
             continue;
         }
-        let received =
-            match broker.receive(&consumer.queue, consumer.batch_size, consumer.visibility_ms) {
-                Ok(received) => received,
-                Err(e) => {
-                    tracing::error!(queue = %consumer.queue, error = %e, "receive failed");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
+        let received = match broker.receive(&consumer.queue, consumer.batch_size, consumer.visibility_ms) {
+            Ok(received) => received,
+            Err(e) => {
+                tracing::error!(queue = %consumer.queue, error = %e, "receive failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
         if received.is_empty() {
             let _ = tokio::time::timeout(Duration::from_millis(500), arrivals.notified()).await;
             continue;
         }
         let mut batch = SqsEvent::default();
-        batch.records = received
-            .iter()
-            .map(|m| sqs_message(&consumer.queue, m))
-            .collect();
+        batch.records = received.iter().map(|m| sqs_message(&consumer.queue, m)).collect();
         let failed: Option<HashSet<String>> = match tokio::spawn((consumer.run)(batch)).await {
-            Ok(response) if consumer.partial_failures => Some(
-                response
-                    .batch_item_failures
-                    .into_iter()
-                    .map(|f| f.item_identifier)
-                    .collect(),
-            ),
+            Ok(response) if consumer.partial_failures => {
+                Some(response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect())
+            }
             Ok(response) if response.batch_item_failures.is_empty() => Some(HashSet::new()),
             // Without ReportBatchItemFailures, one failure fails the batch.
             Ok(_) => None,
@@ -573,11 +445,7 @@ async fn consume(consumer: Arc<Consumer>, broker: Arc<Broker>, shared: Arc<Share
             }
         };
         let Some(failed) = failed else { continue };
-        let done: Vec<i64> = received
-            .iter()
-            .filter(|m| !failed.contains(&m.message_id))
-            .map(|m| m.receipt)
-            .collect();
+        let done: Vec<i64> = received.iter().filter(|m| !failed.contains(&m.message_id)).map(|m| m.receipt).collect();
         if let Err(e) = broker.delete(&done) {
             tracing::error!(queue = %consumer.queue, error = %e, "delete failed; messages will be redelivered");
         }
@@ -590,10 +458,7 @@ fn sqs_message(queue: &str, m: &embedded::Received) -> SqsMessage {
     message.receipt_handle = Some(m.receipt.to_string());
     message.body = Some(m.body.clone());
     message.attributes = HashMap::from([
-        (
-            "ApproximateReceiveCount".to_owned(),
-            m.receive_count.to_string(),
-        ),
+        ("ApproximateReceiveCount".to_owned(), m.receive_count.to_string()),
         ("SentTimestamp".to_owned(), m.sent_at_ms.to_string()),
     ]);
     message.event_source = Some("aws:sqs".into());
@@ -614,14 +479,8 @@ async fn queues(State(shared): State<Arc<Shared>>) -> AxumResponse {
             continue;
         };
         let depth = system.broker.depth(&consumer.queue).unwrap_or_default();
-        let dlq = system
-            .broker
-            .dead_letter_queue_of(&consumer.queue)
-            .map(str::to_owned);
-        let dead = dlq
-            .as_deref()
-            .and_then(|d| system.broker.depth(d).ok())
-            .map_or(0, |d| d.visible + d.in_flight);
+        let dlq = system.broker.dead_letter_queue_of(&consumer.queue).map(str::to_owned);
+        let dead = dlq.as_deref().and_then(|d| system.broker.depth(d).ok()).map_or(0, |d| d.visible + d.in_flight);
         rows.push(json!({
             "system": consumer.system,
             "context": consumer.context,
@@ -638,10 +497,7 @@ async fn queues(State(shared): State<Arc<Shared>>) -> AxumResponse {
 }
 
 fn known_context(shared: &Shared, system: &str, context: &str) -> bool {
-    shared
-        .consumers
-        .iter()
-        .any(|c| c.system == system && c.context == context)
+    shared.consumers.iter().any(|c| c.system == system && c.context == context)
 }
 
 async fn stop_context(
@@ -649,18 +505,9 @@ async fn stop_context(
     axum::extract::Path((system, context)): axum::extract::Path<(String, String)>,
 ) -> AxumResponse {
     if !known_context(&shared, &system, &context) {
-        return error_response(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            &format!("No consumers of {system}/{context}."),
-        );
+        return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No consumers of {system}/{context}."));
     }
-    shared
-        .control
-        .stopped
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert((system.clone(), context.clone()));
+    shared.control.stopped.lock().unwrap_or_else(|p| p.into_inner()).insert((system.clone(), context.clone()));
     tracing::info!(%system, %context, "consumers stopped");
     axum::Json(json!({"system": system, "context": context, "consuming": false})).into_response()
 }
@@ -670,18 +517,9 @@ async fn start_context(
     axum::extract::Path((system, context)): axum::extract::Path<(String, String)>,
 ) -> AxumResponse {
     if !known_context(&shared, &system, &context) {
-        return error_response(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            &format!("No consumers of {system}/{context}."),
-        );
+        return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No consumers of {system}/{context}."));
     }
-    shared
-        .control
-        .stopped
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(&(system.clone(), context.clone()));
+    shared.control.stopped.lock().unwrap_or_else(|p| p.into_inner()).remove(&(system.clone(), context.clone()));
     shared.control.resumed.notify_waiters();
     tracing::info!(%system, %context, "consumers started");
     axum::Json(json!({"system": system, "context": context, "consuming": true})).into_response()
@@ -692,14 +530,43 @@ async fn redrive(
     axum::extract::Path((system, queue)): axum::extract::Path<(String, String)>,
 ) -> AxumResponse {
     let Some(runtime) = shared.systems.iter().find(|s| s.name == system) else {
-        return error_response(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            &format!("No system {system}."),
-        );
+        return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No system {system}."));
     };
     match runtime.broker.redrive(&queue) {
         Ok(moved) => axum::Json(json!({"queue": queue, "moved": moved})).into_response(),
         Err(e) => error_response(StatusCode::NOT_FOUND, "not_found", &e.to_string()),
+    }
+}
+
+/// Publishes events on a system's topic as its relay would: for demos, and
+/// to prove that a duplicated delivery has one effect.
+async fn publish(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(system): axum::extract::Path<String>,
+    body: Bytes,
+) -> AxumResponse {
+    let Some(runtime) = shared.systems.iter().find(|s| s.name == system) else {
+        return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No system {system}."));
+    };
+    let events: Vec<framework::Envelope> = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Array(items)) => match items.into_iter().map(serde_json::from_value).collect() {
+            Ok(events) => events,
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, "invalid_field", &format!("events: {e}")),
+        },
+        Ok(one) => match serde_json::from_value(one) {
+            Ok(event) => vec![event],
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, "invalid_field", &format!("event: {e}")),
+        },
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                &format!("The body is not valid JSON: {e}."),
+            );
+        }
+    };
+    match runtime.broker.publish_events(&events) {
+        Ok(()) => (StatusCode::ACCEPTED, axum::Json(json!({"published": events.len()}))).into_response(),
+        Err(e) => error_response(StatusCode::SERVICE_UNAVAILABLE, "unavailable", &e.to_string()),
     }
 }

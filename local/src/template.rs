@@ -14,15 +14,9 @@ use serde_json::Value;
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path} is not valid YAML: {source}")]
-    Yaml {
-        path: PathBuf,
-        source: serde_yaml_ng::Error,
-    },
+    Yaml { path: PathBuf, source: serde_yaml_ng::Error },
     #[error("{path}: {message}")]
     Shape { path: PathBuf, message: String },
 }
@@ -90,14 +84,8 @@ pub struct SubscriptionSpec {
 }
 
 fn read_yaml(path: &Path) -> Result<Value, TemplateError> {
-    let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    serde_yaml_ng::from_str(&text).map_err(|source| TemplateError::Yaml {
-        path: path.to_owned(),
-        source,
-    })
+    let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read { path: path.to_owned(), source })?;
+    serde_yaml_ng::from_str(&text).map_err(|source| TemplateError::Yaml { path: path.to_owned(), source })
 }
 
 /// `Ref: X` or `Fn::GetAtt: [X, Attr]` (or `X.Attr`) → `X`.
@@ -121,10 +109,7 @@ pub fn load(root: &Path) -> Result<Vec<System>, TemplateError> {
         if resource.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Application") {
             continue;
         }
-        let Some(location) = resource
-            .pointer("/Properties/Location")
-            .and_then(Value::as_str)
-        else {
+        let Some(location) = resource.pointer("/Properties/Location").and_then(Value::as_str) else {
             continue;
         };
         let path = base.join(location);
@@ -135,59 +120,32 @@ pub fn load(root: &Path) -> Result<Vec<System>, TemplateError> {
 }
 
 fn resources(template: &Value) -> Vec<(&String, &Value)> {
-    template
-        .get("Resources")
-        .and_then(Value::as_object)
-        .map(|m| m.iter().collect())
-        .unwrap_or_default()
+    template.get("Resources").and_then(Value::as_object).map(|m| m.iter().collect()).unwrap_or_default()
 }
 
 fn load_system(path: &Path) -> Result<System, TemplateError> {
     let template = read_yaml(path)?;
-    let shape = |message: String| TemplateError::Shape {
-        path: path.to_owned(),
-        message,
-    };
-    let name = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .ok_or_else(|| shape("stack file has no name".into()))?
-        .to_owned();
-    let globals_handler_env = template
-        .pointer("/Globals/Function/Environment/Variables")
-        .cloned();
-    let mut system = System {
-        name,
-        tables: Vec::new(),
-        functions: Vec::new(),
-        queues: Vec::new(),
-        subscriptions: Vec::new(),
-    };
+    let shape = |message: String| TemplateError::Shape { path: path.to_owned(), message };
+    let name =
+        path.file_stem().and_then(|s| s.to_str()).ok_or_else(|| shape("stack file has no name".into()))?.to_owned();
+    let globals_handler_env = template.pointer("/Globals/Function/Environment/Variables").cloned();
+    let mut system =
+        System { name, tables: Vec::new(), functions: Vec::new(), queues: Vec::new(), subscriptions: Vec::new() };
     for (id, resource) in resources(&template) {
         let props = resource.get("Properties").cloned().unwrap_or(Value::Null);
         match resource.get("Type").and_then(Value::as_str) {
             Some("AWS::DynamoDB::Table") => system.tables.push(TableSpec {
                 logical_id: id.clone(),
-                stream: props
-                    .pointer("/StreamSpecification/StreamViewType")
-                    .is_some(),
+                stream: props.pointer("/StreamSpecification/StreamViewType").is_some(),
             }),
             Some("AWS::SQS::Queue") => system.queues.push(QueueSpec {
                 logical_id: id.clone(),
-                visibility_timeout_secs: props
-                    .get("VisibilityTimeout")
-                    .and_then(as_u64)
-                    .unwrap_or(30),
+                visibility_timeout_secs: props.get("VisibilityTimeout").and_then(as_u64).unwrap_or(30),
                 dead_letter: match props.get("RedrivePolicy") {
                     Some(policy) => {
-                        let dlq = policy
-                            .get("deadLetterTargetArn")
-                            .and_then(referenced)
-                            .ok_or_else(|| {
-                                shape(format!(
-                                    "{id}: RedrivePolicy without a deadLetterTargetArn reference"
-                                ))
-                            })?;
+                        let dlq = policy.get("deadLetterTargetArn").and_then(referenced).ok_or_else(|| {
+                            shape(format!("{id}: RedrivePolicy without a deadLetterTargetArn reference"))
+                        })?;
                         let max = policy.get("maxReceiveCount").and_then(as_u64).unwrap_or(10);
                         Some((dlq, max as u32))
                     }
@@ -203,15 +161,11 @@ fn load_system(path: &Path) -> Result<System, TemplateError> {
                     .and_then(referenced)
                     .ok_or_else(|| shape(format!("{id}: Endpoint must reference a queue")))?;
                 if props.get("FilterPolicyScope").and_then(Value::as_str) == Some("MessageBody") {
-                    return Err(shape(format!(
-                        "{id}: only MessageAttributes filter policies are supported"
-                    )));
+                    return Err(shape(format!("{id}: only MessageAttributes filter policies are supported")));
                 }
                 let event_types = match props.get("FilterPolicy") {
                     None | Some(Value::Null) => None,
-                    Some(policy) => {
-                        Some(filter_types(policy).map_err(|m| shape(format!("{id}: {m}")))?)
-                    }
+                    Some(policy) => Some(filter_types(policy).map_err(|m| shape(format!("{id}: {m}")))?),
                 };
                 system.subscriptions.push(SubscriptionSpec {
                     queue,
@@ -238,11 +192,7 @@ fn load_system(path: &Path) -> Result<System, TemplateError> {
                     .to_owned();
                 let table = props
                     .pointer("/Environment/Variables/TABLE_NAME")
-                    .or_else(|| {
-                        globals_handler_env
-                            .as_ref()
-                            .and_then(|g| g.get("TABLE_NAME"))
-                    })
+                    .or_else(|| globals_handler_env.as_ref().and_then(|g| g.get("TABLE_NAME")))
                     .and_then(referenced);
                 let mut function = FunctionSpec {
                     logical_id: id.clone(),
@@ -254,11 +204,7 @@ fn load_system(path: &Path) -> Result<System, TemplateError> {
                     queue: None,
                     stream: None,
                 };
-                let events = props
-                    .get("Events")
-                    .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_default();
+                let events = props.get("Events").and_then(Value::as_object).cloned().unwrap_or_default();
                 for (event_id, event) in events {
                     let event_props = event.get("Properties").cloned().unwrap_or(Value::Null);
                     match event.get("Type").and_then(Value::as_str) {
@@ -266,49 +212,31 @@ fn load_system(path: &Path) -> Result<System, TemplateError> {
                             let method = event_props.get("Method").and_then(Value::as_str);
                             let route_path = event_props.get("Path").and_then(Value::as_str);
                             let (Some(method), Some(route_path)) = (method, route_path) else {
-                                return Err(shape(format!(
-                                    "{id}.{event_id}: HttpApi event needs Method and Path"
-                                )));
+                                return Err(shape(format!("{id}.{event_id}: HttpApi event needs Method and Path")));
                             };
-                            function.routes.push(Route {
-                                method: method.to_uppercase(),
-                                path: route_path.to_owned(),
-                            });
+                            function.routes.push(Route { method: method.to_uppercase(), path: route_path.to_owned() });
                         }
                         Some("SQS") => {
-                            let queue =
-                                event_props
-                                    .get("Queue")
-                                    .and_then(referenced)
-                                    .ok_or_else(|| {
-                                        shape(format!(
-                                            "{id}.{event_id}: Queue must reference a queue"
-                                        ))
-                                    })?;
+                            let queue = event_props
+                                .get("Queue")
+                                .and_then(referenced)
+                                .ok_or_else(|| shape(format!("{id}.{event_id}: Queue must reference a queue")))?;
                             function.queue = Some(QueueSource {
                                 queue,
-                                batch_size: event_props
-                                    .get("BatchSize")
-                                    .and_then(as_u64)
-                                    .unwrap_or(10)
-                                    as usize,
+                                batch_size: event_props.get("BatchSize").and_then(as_u64).unwrap_or(10) as usize,
                                 report_batch_item_failures: event_props
                                     .get("FunctionResponseTypes")
                                     .and_then(Value::as_array)
-                                    .is_some_and(|t| {
-                                        t.iter().any(|v| v == "ReportBatchItemFailures")
-                                    }),
+                                    .is_some_and(|t| t.iter().any(|v| v == "ReportBatchItemFailures")),
                             });
                         }
                         Some("DynamoDB") => {
-                            function.stream =
-                                Some(event_props.get("Stream").and_then(referenced).ok_or_else(
-                                    || {
-                                        shape(format!(
-                                            "{id}.{event_id}: Stream must reference a table"
-                                        ))
-                                    },
-                                )?);
+                            function.stream = Some(
+                                event_props
+                                    .get("Stream")
+                                    .and_then(referenced)
+                                    .ok_or_else(|| shape(format!("{id}.{event_id}: Stream must reference a table")))?,
+                            );
                         }
                         _ => {}
                     }
@@ -318,9 +246,7 @@ fn load_system(path: &Path) -> Result<System, TemplateError> {
             _ => {}
         }
     }
-    system
-        .functions
-        .sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
+    system.functions.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
     Ok(system)
 }
 
@@ -337,9 +263,7 @@ fn is_true(value: &Value) -> bool {
 /// than silently delivering the wrong messages.
 fn filter_types(policy: &Value) -> Result<Vec<String>, String> {
     let policy = match policy {
-        Value::String(text) => {
-            serde_json::from_str(text).map_err(|e| format!("FilterPolicy is not JSON: {e}"))?
-        }
+        Value::String(text) => serde_json::from_str(text).map_err(|e| format!("FilterPolicy is not JSON: {e}"))?,
         other => other.clone(),
     };
     let object = policy.as_object().ok_or("FilterPolicy must be an object")?;
@@ -352,9 +276,7 @@ fn filter_types(policy: &Value) -> Result<Vec<String>, String> {
         .ok_or("FilterPolicy.type must be a list")?
         .iter()
         .map(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| "FilterPolicy.type holds only exact strings here".to_owned())
+            v.as_str().map(str::to_owned).ok_or_else(|| "FilterPolicy.type holds only exact strings here".to_owned())
         })
         .collect()
 }
@@ -367,57 +289,23 @@ mod tests {
     fn the_repository_template_describes_bookreservation() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
         let systems = load(&root).unwrap();
-        let system = systems
-            .iter()
-            .find(|s| s.name == "bookreservation")
-            .expect("bookreservation stack");
-        let reserve = system
-            .functions
-            .iter()
-            .find(|f| f.handler == "request-reservation")
-            .unwrap();
-        assert_eq!(
-            reserve.routes,
-            vec![Route {
-                method: "POST".into(),
-                path: "/reservations".into()
-            }]
-        );
-        assert_eq!(
-            (reserve.binary.as_str(), reserve.context.as_str()),
-            ("bookreservation-reservation", "reservation")
-        );
-        let stock_policy = system
-            .functions
-            .iter()
-            .find(|f| f.handler == "reserve-stock")
-            .unwrap();
+        let system = systems.iter().find(|s| s.name == "bookreservation").expect("bookreservation stack");
+        let reserve = system.functions.iter().find(|f| f.handler == "request-reservation").unwrap();
+        assert_eq!(reserve.routes, vec![Route { method: "POST".into(), path: "/reservations".into() }]);
+        assert_eq!((reserve.binary.as_str(), reserve.context.as_str()), ("bookreservation-reservation", "reservation"));
+        let stock_policy = system.functions.iter().find(|f| f.handler == "reserve-stock").unwrap();
         let source = stock_policy.queue.as_ref().expect("an SQS trigger");
         assert!(source.report_batch_item_failures);
-        let queue = system
-            .queues
-            .iter()
-            .find(|q| q.logical_id == source.queue)
-            .unwrap();
+        let queue = system.queues.iter().find(|q| q.logical_id == source.queue).unwrap();
         assert!(queue.dead_letter.is_some(), "every policy queue has a DLQ");
-        let subscription = system
-            .subscriptions
-            .iter()
-            .find(|s| s.queue == source.queue)
-            .unwrap();
-        assert_eq!(
-            subscription.event_types.as_deref(),
-            Some(&["ReservationRequested".to_owned()][..])
-        );
+        let subscription = system.subscriptions.iter().find(|s| s.queue == source.queue).unwrap();
+        assert_eq!(subscription.event_types.as_deref(), Some(&["ReservationRequested".to_owned()][..]));
         assert!(system.tables.iter().filter(|t| t.stream).count() >= 2);
     }
 
     #[test]
     fn only_exact_type_filters_are_accepted() {
-        assert_eq!(
-            filter_types(&serde_json::json!({"type": ["A", "B"]})).unwrap(),
-            vec!["A", "B"]
-        );
+        assert_eq!(filter_types(&serde_json::json!({"type": ["A", "B"]})).unwrap(), vec!["A", "B"]);
         assert!(filter_types(&serde_json::json!({"type": [{"prefix": "A"}]})).is_err());
         assert!(filter_types(&serde_json::json!({"source": ["x"]})).is_err());
     }

@@ -81,9 +81,7 @@ CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at);
 ";
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 impl Broker {
@@ -99,9 +97,7 @@ impl Broker {
         for q in &queues {
             arrivals.insert(q.name.clone(), Arc::new(Notify::new()));
             if let Some((dlq, _)) = &q.dead_letter {
-                arrivals
-                    .entry(dlq.clone())
-                    .or_insert_with(|| Arc::new(Notify::new()));
+                arrivals.entry(dlq.clone()).or_insert_with(|| Arc::new(Notify::new()));
             }
         }
         Ok(Self {
@@ -119,10 +115,7 @@ impl Broker {
 
     /// Woken when a message arrives in `queue`.
     pub fn arrivals(&self, queue: &str) -> Result<Arc<Notify>, BrokerError> {
-        self.arrivals
-            .get(queue)
-            .cloned()
-            .ok_or_else(|| BrokerError::UnknownQueue(queue.into()))
+        self.arrivals.get(queue).cloned().ok_or_else(|| BrokerError::UnknownQueue(queue.into()))
     }
 
     pub fn queue_names(&self) -> Vec<String> {
@@ -132,11 +125,7 @@ impl Broker {
     }
 
     pub fn dead_letter_queue_of(&self, queue: &str) -> Option<&str> {
-        self.queues
-            .get(queue)?
-            .dead_letter
-            .as_ref()
-            .map(|(dlq, _)| dlq.as_str())
+        self.queues.get(queue)?.dead_letter.as_ref().map(|(dlq, _)| dlq.as_str())
     }
 
     /// Publishes each event to every matching subscription, all in one commit.
@@ -150,23 +139,22 @@ impl Broker {
                 let raw = serde_json::to_string(event).expect("an envelope always serializes");
                 let sns_message_id = framework::new_id();
                 for sub in &self.subscriptions {
-                    let wanted = sub
-                        .event_types
-                        .as_ref()
-                        .is_none_or(|types| types.contains(&event.event_type));
+                    let wanted = sub.event_types.as_ref().is_none_or(|types| types.contains(&event.event_type));
                     if !wanted {
                         continue;
                     }
-                    let body = if sub.raw {
-                        raw.clone()
-                    } else {
-                        self.sns_notification(&sns_message_id, event, &raw)
-                    };
+                    let body = if sub.raw { raw.clone() } else { self.sns_notification(&sns_message_id, event, &raw) };
                     tx.prepare_cached(
                         "INSERT INTO messages (queue, message_id, body, event_type, visible_at, sent_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
                     )?
-                    .execute(params![sub.queue, framework::new_id(), body, event.event_type, now])?;
+                    .execute(params![
+                        sub.queue,
+                        framework::new_id(),
+                        body,
+                        event.event_type,
+                        now
+                    ])?;
                     woken.push(sub.queue.clone());
                 }
             }
@@ -196,12 +184,7 @@ impl Broker {
     /// Up to `max` visible messages, hidden for `visibility_ms` after this.
     /// A message already received `maxReceiveCount` times goes to the
     /// dead-letter queue instead of being handed out again.
-    pub fn receive(
-        &self,
-        queue: &str,
-        max: usize,
-        visibility_ms: u64,
-    ) -> Result<Vec<Received>, BrokerError> {
+    pub fn receive(&self, queue: &str, max: usize, visibility_ms: u64) -> Result<Vec<Received>, BrokerError> {
         let now = now_ms();
         let spec = self.queues.get(queue);
         let mut conn = self.lock();
@@ -227,8 +210,10 @@ impl Broker {
         for mut message in candidates {
             match spec.and_then(|s| s.dead_letter.as_ref()) {
                 Some((dlq, max_receive)) if message.receive_count >= *max_receive => {
-                    tx.prepare_cached("UPDATE messages SET queue = ?1, receive_count = 0, visible_at = ?2 WHERE receipt = ?3")?
-                        .execute(params![dlq, now, message.receipt])?;
+                    tx.prepare_cached(
+                        "UPDATE messages SET queue = ?1, receive_count = 0, visible_at = ?2 WHERE receipt = ?3",
+                    )?
+                    .execute(params![dlq, now, message.receipt])?;
                     tracing::warn!(queue, dead_letter_queue = %dlq, message_id = %message.message_id, "moved to the dead-letter queue");
                     dead = true;
                 }
@@ -256,8 +241,7 @@ impl Broker {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         for receipt in receipts {
-            tx.prepare_cached("DELETE FROM messages WHERE receipt = ?1")?
-                .execute(params![receipt])?;
+            tx.prepare_cached("DELETE FROM messages WHERE receipt = ?1")?.execute(params![receipt])?;
         }
         tx.commit()?;
         Ok(())
@@ -294,10 +278,7 @@ impl Broker {
 
 impl Publisher for Broker {
     fn publish<'a>(&'a self, events: &'a [Envelope]) -> BoxFuture<'a, Result<(), PublishError>> {
-        let result = self.publish_events(events).map_err(|e| PublishError {
-            first_failed: 0,
-            reason: e.to_string(),
-        });
+        let result = self.publish_events(events).map_err(|e| PublishError { first_failed: 0, reason: e.to_string() });
         Box::pin(std::future::ready(result))
     }
 }

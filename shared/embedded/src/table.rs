@@ -11,8 +11,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use framework::store::{
-    BoxFuture, Change, ChangeStream, Index, Item, Key, Query, StoreError, Table, WriteOp,
-    validate_transaction,
+    BoxFuture, Change, ChangeStream, Index, Item, Key, Query, StoreError, Table, WriteOp, validate_transaction,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::Notify;
@@ -54,10 +53,7 @@ impl SqliteTable {
     pub fn open(path: Option<&Path>) -> Result<Self, StoreError> {
         let conn = open_connection(path).map_err(unavailable)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
-        Ok(Self {
-            conn: Mutex::new(conn),
-            committed: Arc::new(Notify::new()),
-        })
+        Ok(Self { conn: Mutex::new(conn), committed: Arc::new(Notify::new()) })
     }
 
     pub fn committed(&self) -> Arc<Notify> {
@@ -73,12 +69,11 @@ impl SqliteTable {
     fn get_now(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn
-            .prepare_cached("SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM items WHERE pk = ?1 AND sk = ?2")
+            .prepare_cached(
+                "SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM items WHERE pk = ?1 AND sk = ?2",
+            )
             .map_err(unavailable)?;
-        let row = stmt
-            .query_row(params![key.pk, key.sk], row_to_item)
-            .optional()
-            .map_err(unavailable)?;
+        let row = stmt.query_row(params![key.pk, key.sk], row_to_item).optional().map_err(unavailable)?;
         row.transpose()
     }
 
@@ -96,26 +91,19 @@ impl SqliteTable {
         let limit = query.limit.map_or(-1, |l| l as i64);
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
-        let rows = stmt
-            .query_map(params![query.pk, query.sk_prefix, limit], row_to_item)
-            .map_err(unavailable)?;
+        let rows = stmt.query_map(params![query.pk, query.sk_prefix, limit], row_to_item).map_err(unavailable)?;
         rows.map(|r| r.map_err(unavailable)?).collect()
     }
 
     fn transact_now(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         validate_transaction(&ops)?;
         let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(unavailable)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
         for (index, op) in ops.iter().enumerate() {
             let key = op.key();
             let current: Option<u64> = tx
                 .prepare_cached("SELECT version FROM items WHERE pk = ?1 AND sk = ?2")
-                .and_then(|mut s| {
-                    s.query_row(params![key.pk, key.sk], |r| r.get(0))
-                        .optional()
-                })
+                .and_then(|mut s| s.query_row(params![key.pk, key.sk], |r| r.get(0)).optional())
                 .map_err(unavailable)?;
             if !op.condition().holds(current) {
                 return Err(StoreError::ConditionFailed { index });
@@ -126,15 +114,7 @@ impl SqliteTable {
                 WriteOp::Put { item, .. } => {
                     let body = item.body.to_string();
                     let (gsi1pk, gsi1sk) = item.index.as_ref().map(|k| (&k.pk, &k.sk)).unzip();
-                    let values = params![
-                        item.key.pk,
-                        item.key.sk,
-                        item.version,
-                        body,
-                        gsi1pk,
-                        gsi1sk,
-                        item.expires_at
-                    ];
+                    let values = params![item.key.pk, item.key.sk, item.version, body, gsi1pk, gsi1sk, item.expires_at];
                     tx.prepare_cached(
                         "INSERT OR REPLACE INTO items (pk, sk, version, body, gsi1pk, gsi1sk, expires_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -191,11 +171,7 @@ impl SqliteTable {
             .map_err(unavailable)?;
         rows.map(|r| {
             let (sequence, key, image) = r.map_err(unavailable)?;
-            Ok(Change {
-                sequence,
-                key,
-                new_image: image.transpose()?,
-            })
+            Ok(Change { sequence, key, new_image: image.transpose()? })
         })
         .collect()
     }
@@ -206,8 +182,7 @@ impl SqliteTable {
     pub fn acknowledge(&self, sequence: u64, relayed: &[Key]) -> Result<(), StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(unavailable)?;
-        tx.execute("DELETE FROM stream WHERE sequence <= ?1", params![sequence])
-            .map_err(unavailable)?;
+        tx.execute("DELETE FROM stream WHERE sequence <= ?1", params![sequence]).map_err(unavailable)?;
         for key in relayed {
             tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
                 .and_then(|mut s| s.execute(params![key.pk, key.sk]))
@@ -242,12 +217,7 @@ fn row_to_item_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<ItemRe
     let gsi1sk: Option<String> = row.get(at + 5)?;
     let expires_at: Option<u64> = row.get(at + 6)?;
     Ok(serde_json::from_str(&body)
-        .map_err(|e| {
-            StoreError::Invalid(format!(
-                "item {}/{} has an unreadable body: {e}",
-                key.pk, key.sk
-            ))
-        })
+        .map_err(|e| StoreError::Invalid(format!("item {}/{} has an unreadable body: {e}", key.pk, key.sk)))
         .map(|body| Item {
             key,
             version,

@@ -41,17 +41,8 @@ async fn a_committed_write_survives_reopening_the_file() {
     {
         let table = SqliteTable::open(Some(&path)).unwrap();
         let item = Item::new(key.clone(), 1, serde_json::json!({"available": 3}));
-        table
-            .transact(vec![WriteOp::Put {
-                item,
-                condition: Condition::NotExists,
-            }])
-            .await
-            .unwrap();
+        table.transact(vec![WriteOp::Put { item, condition: Condition::NotExists }]).await.unwrap();
     }
     let reopened = SqliteTable::open(Some(&path)).unwrap();
-    assert_eq!(
-        reopened.get(&key).await.unwrap().unwrap().body["available"],
-        3
-    );
+    assert_eq!(reopened.get(&key).await.unwrap().unwrap().body["available"], 3);
 }

@@ -48,10 +48,7 @@ pub struct Given<A: Aggregate> {
 impl<A: Aggregate> Given<A> {
     pub fn when(self, command: A::Command) -> Then<A> {
         let outcome = self.state.handle(command);
-        Then {
-            state: self.state,
-            outcome,
-        }
+        Then { state: self.state, outcome }
     }
 }
 

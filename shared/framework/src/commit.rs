@@ -49,19 +49,11 @@ impl<A: Aggregate> Loaded<A> {
 
 pub async fn load<A: Aggregate>(table: &dyn Table, id: &str) -> Result<Loaded<A>, StoreError> {
     let Some(item) = table.get(&state_key::<A>(id)).await? else {
-        return Ok(Loaded {
-            id: id.to_owned(),
-            state: A::default(),
-            version: 0,
-        });
+        return Ok(Loaded { id: id.to_owned(), state: A::default(), version: 0 });
     };
     let state = serde_json::from_value(item.body)
         .map_err(|e| StoreError::Invalid(format!("stored {} {id} is unreadable: {e}", A::TYPE)))?;
-    Ok(Loaded {
-        id: id.to_owned(),
-        state,
-        version: item.version,
-    })
+    Ok(Loaded { id: id.to_owned(), state, version: item.version })
 }
 
 /// Where a write in the commit came from, to tell a duplicate from a race.
@@ -114,11 +106,7 @@ impl Commit {
 
     /// Applies `events` to the aggregate and records its new state, without
     /// publishing them (they belong to another aggregate of the same commit).
-    pub fn save<A: Aggregate>(
-        &mut self,
-        loaded: &mut Loaded<A>,
-        events: &[A::Event],
-    ) -> Result<(), CommitError> {
+    pub fn save<A: Aggregate>(&mut self, loaded: &mut Loaded<A>, events: &[A::Event]) -> Result<(), CommitError> {
         let loaded_at = loaded.version;
         let version = loaded_at + 1;
         for event in events {
@@ -128,13 +116,7 @@ impl Commit {
             .map_err(|e| CommitError::Envelope(EnvelopeError::NotAnEvent(e.to_string())))?;
         let mut item = Item::new(state_key::<A>(&loaded.id), version, body);
         item.index = loaded.state.listed_under();
-        self.push(
-            WriteOp::Put {
-                item,
-                condition: Condition::loaded_at(loaded_at),
-            },
-            Role::State,
-        );
+        self.push(WriteOp::Put { item, condition: Condition::loaded_at(loaded_at) }, Role::State);
         loaded.version = version;
         Ok(())
     }
@@ -144,13 +126,7 @@ impl Commit {
         let body = serde_json::to_value(&envelope).expect("an envelope always serializes");
         let mut item = Item::new(outbox_key(&envelope.event_id), 1, body);
         item.expires_at = Some(crate::now_secs() + OUTBOX_TTL_SECS);
-        self.push(
-            WriteOp::Put {
-                item,
-                condition: Condition::NotExists,
-            },
-            Role::Other,
-        );
+        self.push(WriteOp::Put { item, condition: Condition::NotExists }, Role::Other);
         self.events.push(envelope);
     }
 
@@ -165,13 +141,7 @@ impl Commit {
     pub fn consumed(&mut self, consumer: &str, event_id: &str) {
         let mut item = Item::new(inbox_key(consumer, event_id), 1, Value::Null);
         item.expires_at = Some(crate::now_secs() + INBOX_TTL_SECS);
-        self.push(
-            WriteOp::Put {
-                item,
-                condition: Condition::NotExists,
-            },
-            Role::Inbox,
-        );
+        self.push(WriteOp::Put { item, condition: Condition::NotExists }, Role::Inbox);
     }
 
     pub fn is_empty(&self) -> bool {
@@ -253,41 +223,24 @@ where
 {
     for _ in 0..ATTEMPTS {
         let mut loaded = load::<A>(table, id).await?;
-        let events = loaded
-            .state
-            .handle(command(&loaded))
-            .map_err(ExecuteError::Refused)?;
+        let events = loaded.state.handle(command(&loaded)).map_err(ExecuteError::Refused)?;
         if events.is_empty() {
-            return Ok(Executed {
-                aggregate: loaded,
-                events: Vec::new(),
-                duplicate: false,
-            });
+            return Ok(Executed { aggregate: loaded, events: Vec::new(), duplicate: false });
         }
         let mut commit = Commit::new();
-        commit
-            .aggregate(&mut loaded, &events, origin)
-            .map_err(|e| match e {
-                CommitError::Envelope(e) => ExecuteError::Envelope(e),
-                other => ExecuteError::Store(StoreError::Invalid(other.to_string())),
-            })?;
+        commit.aggregate(&mut loaded, &events, origin).map_err(|e| match e {
+            CommitError::Envelope(e) => ExecuteError::Envelope(e),
+            other => ExecuteError::Store(StoreError::Invalid(other.to_string())),
+        })?;
         if let Some(inbox) = inbox {
             commit.consumed(inbox.consumer, inbox.event_id);
         }
         match commit.submit(table).await {
             Ok(events) => {
-                return Ok(Executed {
-                    aggregate: loaded,
-                    events,
-                    duplicate: false,
-                });
+                return Ok(Executed { aggregate: loaded, events, duplicate: false });
             }
             Err(CommitError::Duplicate) => {
-                return Ok(Executed {
-                    aggregate: loaded,
-                    events: Vec::new(),
-                    duplicate: true,
-                });
+                return Ok(Executed { aggregate: loaded, events: Vec::new(), duplicate: true });
             }
             Err(CommitError::Stale) => continue,
             Err(CommitError::Store(e)) => return Err(e.into()),

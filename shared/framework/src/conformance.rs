@@ -15,49 +15,28 @@ fn key(pk: &str, sk: &str, run: &str) -> Key {
 }
 
 fn put(key: Key, version: u64, condition: Condition) -> WriteOp {
-    WriteOp::Put {
-        item: Item::new(key, version, json!({"v": version})),
-        condition,
-    }
+    WriteOp::Put { item: Item::new(key, version, json!({"v": version})), condition }
 }
 
 pub async fn missing_item_reads_as_none(table: &dyn Table) {
     let run = crate::new_id();
-    assert_eq!(
-        table.get(&key("nobody", "STATE", &run)).await.unwrap(),
-        None
-    );
+    assert_eq!(table.get(&key("nobody", "STATE", &run)).await.unwrap(), None);
 }
 
 pub async fn a_put_item_reads_back_whole(table: &dyn Table) {
     let run = crate::new_id();
-    let mut item = Item::new(
-        key("a", "STATE", &run),
-        3,
-        json!({"title": "Dune", "n": [1, 2], "nested": {"ok": true}}),
-    );
+    let mut item = Item::new(key("a", "STATE", &run), 3, json!({"title": "Dune", "n": [1, 2], "nested": {"ok": true}}));
     item.index = Some(Key::new(format!("{run}:owner"), "a"));
     item.expires_at = Some(4_000_000_000);
-    table
-        .transact(vec![WriteOp::Put {
-            item: item.clone(),
-            condition: Condition::Always,
-        }])
-        .await
-        .unwrap();
+    table.transact(vec![WriteOp::Put { item: item.clone(), condition: Condition::Always }]).await.unwrap();
     assert_eq!(table.get(&item.key).await.unwrap(), Some(item));
 }
 
 pub async fn create_only_refuses_an_existing_item(table: &dyn Table) {
     let run = crate::new_id();
     let k = key("b", "STATE", &run);
-    table
-        .transact(vec![put(k.clone(), 1, Condition::NotExists)])
-        .await
-        .unwrap();
-    let second = table
-        .transact(vec![put(k.clone(), 9, Condition::NotExists)])
-        .await;
+    table.transact(vec![put(k.clone(), 1, Condition::NotExists)]).await.unwrap();
+    let second = table.transact(vec![put(k.clone(), 9, Condition::NotExists)]).await;
     assert_eq!(second, Err(StoreError::ConditionFailed { index: 0 }));
     assert_eq!(table.get(&k).await.unwrap().unwrap().version, 1);
 }
@@ -65,36 +44,19 @@ pub async fn create_only_refuses_an_existing_item(table: &dyn Table) {
 pub async fn version_condition_lets_exactly_one_writer_win(table: &dyn Table) {
     let run = crate::new_id();
     let k = key("c", "STATE", &run);
-    table
-        .transact(vec![put(k.clone(), 1, Condition::NotExists)])
-        .await
-        .unwrap();
+    table.transact(vec![put(k.clone(), 1, Condition::NotExists)]).await.unwrap();
     // Two writers both loaded version 1.
-    table
-        .transact(vec![put(k.clone(), 2, Condition::VersionIs(1))])
-        .await
-        .unwrap();
-    let loser = table
-        .transact(vec![put(k.clone(), 2, Condition::VersionIs(1))])
-        .await;
+    table.transact(vec![put(k.clone(), 2, Condition::VersionIs(1))]).await.unwrap();
+    let loser = table.transact(vec![put(k.clone(), 2, Condition::VersionIs(1))]).await;
     assert_eq!(loser, Err(StoreError::ConditionFailed { index: 0 }));
-    let missing = table
-        .transact(vec![put(
-            key("never", "STATE", &run),
-            2,
-            Condition::VersionIs(1),
-        )])
-        .await;
+    let missing = table.transact(vec![put(key("never", "STATE", &run), 2, Condition::VersionIs(1))]).await;
     assert_eq!(missing, Err(StoreError::ConditionFailed { index: 0 }));
 }
 
 pub async fn a_failed_condition_writes_nothing_of_the_transaction(table: &dyn Table) {
     let run = crate::new_id();
     let existing = key("inbox", "INBOX", &run);
-    table
-        .transact(vec![put(existing.clone(), 1, Condition::NotExists)])
-        .await
-        .unwrap();
+    table.transact(vec![put(existing.clone(), 1, Condition::NotExists)]).await.unwrap();
     let state = key("d", "STATE", &run);
     let outbox = key("out", "EVENT", &run);
     let result = table
@@ -114,39 +76,21 @@ pub async fn delete_and_check_honour_their_conditions(table: &dyn Table) {
     let a = key("e", "STATE", &run);
     let b = key("f", "STATE", &run);
     table
-        .transact(vec![
-            put(a.clone(), 1, Condition::NotExists),
-            put(b.clone(), 4, Condition::NotExists),
-        ])
+        .transact(vec![put(a.clone(), 1, Condition::NotExists), put(b.clone(), 4, Condition::NotExists)])
         .await
         .unwrap();
     let refused = table
         .transact(vec![
-            WriteOp::Delete {
-                key: a.clone(),
-                condition: Condition::VersionIs(1),
-            },
-            WriteOp::Check {
-                key: b.clone(),
-                condition: Condition::VersionIs(3),
-            },
+            WriteOp::Delete { key: a.clone(), condition: Condition::VersionIs(1) },
+            WriteOp::Check { key: b.clone(), condition: Condition::VersionIs(3) },
         ])
         .await;
     assert_eq!(refused, Err(StoreError::ConditionFailed { index: 1 }));
-    assert!(
-        table.get(&a).await.unwrap().is_some(),
-        "refused transaction deleted"
-    );
+    assert!(table.get(&a).await.unwrap().is_some(), "refused transaction deleted");
     table
         .transact(vec![
-            WriteOp::Delete {
-                key: a.clone(),
-                condition: Condition::VersionIs(1),
-            },
-            WriteOp::Check {
-                key: b,
-                condition: Condition::VersionIs(4),
-            },
+            WriteOp::Delete { key: a.clone(), condition: Condition::VersionIs(1) },
+            WriteOp::Check { key: b, condition: Condition::VersionIs(4) },
         ])
         .await
         .unwrap();
@@ -156,12 +100,7 @@ pub async fn delete_and_check_honour_their_conditions(table: &dyn Table) {
 pub async fn one_item_twice_in_a_transaction_is_invalid(table: &dyn Table) {
     let run = crate::new_id();
     let k = key("g", "STATE", &run);
-    let result = table
-        .transact(vec![
-            put(k.clone(), 1, Condition::Always),
-            put(k.clone(), 2, Condition::Always),
-        ])
-        .await;
+    let result = table.transact(vec![put(k.clone(), 1, Condition::Always), put(k.clone(), 2, Condition::Always)]).await;
     assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}");
     assert_eq!(table.get(&k).await.unwrap(), None);
 }
@@ -176,17 +115,8 @@ pub async fn a_partition_lists_in_sort_key_order(table: &dyn Table) {
         .collect();
     table.transact(ops).await.unwrap();
     let sks = |items: Vec<Item>| items.into_iter().map(|i| i.key.sk).collect::<Vec<_>>();
-    assert_eq!(
-        sks(table.query(&Query::partition(&pk)).await.unwrap()),
-        vec!["a", "b", "c", "x#1"]
-    );
-    assert_eq!(
-        sks(table
-            .query(&Query::partition(&pk).newest_first().limit(2))
-            .await
-            .unwrap()),
-        vec!["x#1", "c"]
-    );
+    assert_eq!(sks(table.query(&Query::partition(&pk)).await.unwrap()), vec!["a", "b", "c", "x#1"]);
+    assert_eq!(sks(table.query(&Query::partition(&pk).newest_first().limit(2)).await.unwrap()), vec!["x#1", "c"]);
     let mut prefixed = Query::partition(&pk);
     prefixed.sk_prefix = Some("x#".into());
     assert_eq!(sks(table.query(&prefixed).await.unwrap()), vec!["x#1"]);
@@ -200,10 +130,7 @@ pub async fn the_secondary_index_lists_by_its_own_keys(table: &dyn Table) {
         .map(|(id, order)| {
             let mut item = Item::new(key(id, "STATE", &run), 1, json!({"id": id}));
             item.index = Some(Key::new(owner.clone(), *order));
-            WriteOp::Put {
-                item,
-                condition: Condition::Always,
-            }
+            WriteOp::Put { item, condition: Condition::Always }
         })
         .chain([put(key("unindexed", "STATE", &run), 1, Condition::Always)])
         .collect();
@@ -222,42 +149,14 @@ pub async fn the_secondary_index_lists_by_its_own_keys(table: &dyn Table) {
 /// item, and nothing of a refused transaction.
 pub async fn the_stream_shows_commits_in_order(table: &dyn Table, stream: &dyn ChangeStream) {
     let run = crate::new_id();
-    let start = stream
-        .read(0, usize::MAX)
-        .await
-        .unwrap()
-        .last()
-        .map_or(0, |c| c.sequence);
+    let start = stream.read(0, usize::MAX).await.unwrap().last().map_or(0, |c| c.sequence);
     let k = key("s", "STATE", &run);
-    table
-        .transact(vec![put(k.clone(), 1, Condition::NotExists)])
-        .await
-        .unwrap();
-    table
-        .transact(vec![put(k.clone(), 2, Condition::VersionIs(1))])
-        .await
-        .unwrap();
-    let _ = table
-        .transact(vec![put(k.clone(), 3, Condition::VersionIs(1))])
-        .await;
-    table
-        .transact(vec![WriteOp::Delete {
-            key: k.clone(),
-            condition: Condition::Always,
-        }])
-        .await
-        .unwrap();
-    let changes: Vec<_> = stream
-        .read(start, usize::MAX)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|c| c.key == k)
-        .collect();
-    let versions: Vec<Option<u64>> = changes
-        .iter()
-        .map(|c| c.new_image.as_ref().map(|i| i.version))
-        .collect();
+    table.transact(vec![put(k.clone(), 1, Condition::NotExists)]).await.unwrap();
+    table.transact(vec![put(k.clone(), 2, Condition::VersionIs(1))]).await.unwrap();
+    let _ = table.transact(vec![put(k.clone(), 3, Condition::VersionIs(1))]).await;
+    table.transact(vec![WriteOp::Delete { key: k.clone(), condition: Condition::Always }]).await.unwrap();
+    let changes: Vec<_> = stream.read(start, usize::MAX).await.unwrap().into_iter().filter(|c| c.key == k).collect();
+    let versions: Vec<Option<u64>> = changes.iter().map(|c| c.new_image.as_ref().map(|i| i.version)).collect();
     assert_eq!(versions, vec![Some(1), Some(2), None]);
     assert!(changes.windows(2).all(|w| w[0].sequence < w[1].sequence));
 }

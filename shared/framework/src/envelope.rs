@@ -34,10 +34,7 @@ pub enum EnvelopeError {
     #[error("event is not an adjacently tagged enum variant: {0}")]
     NotAnEvent(String),
     #[error("event {event_type} does not match the expected shape: {source}")]
-    Shape {
-        event_type: String,
-        source: serde_json::Error,
-    },
+    Shape { event_type: String, source: serde_json::Error },
 }
 
 /// Where an event comes from: the context that raises it and the saga it belongs to.
@@ -49,13 +46,8 @@ pub struct Origin {
 
 impl Envelope {
     /// Wraps a typed event with a fresh id and the current time.
-    pub fn wrap<E: Serialize>(
-        event: &E,
-        origin: &Origin,
-        version: u64,
-    ) -> Result<Self, EnvelopeError> {
-        let value =
-            serde_json::to_value(event).map_err(|e| EnvelopeError::NotAnEvent(e.to_string()))?;
+    pub fn wrap<E: Serialize>(event: &E, origin: &Origin, version: u64) -> Result<Self, EnvelopeError> {
+        let value = serde_json::to_value(event).map_err(|e| EnvelopeError::NotAnEvent(e.to_string()))?;
         let Value::Object(mut tagged) = value else {
             return Err(EnvelopeError::NotAnEvent("not an object".into()));
         };
@@ -69,9 +61,7 @@ impl Envelope {
             occurred_at: crate::now_rfc3339(),
             correlation_id: origin.correlation_id.clone(),
             version,
-            data: tagged
-                .remove("data")
-                .unwrap_or(Value::Object(Default::default())),
+            data: tagged.remove("data").unwrap_or(Value::Object(Default::default())),
         })
     }
 
@@ -82,10 +72,7 @@ impl Envelope {
         match serde_json::from_value::<E>(tagged) {
             Ok(event) => Ok(Some(event)),
             Err(e) if e.to_string().starts_with("unknown variant") => Ok(None),
-            Err(source) => Err(EnvelopeError::Shape {
-                event_type: self.event_type.clone(),
-                source,
-            }),
+            Err(source) => Err(EnvelopeError::Shape { event_type: self.event_type.clone(), source }),
         }
     }
 }
@@ -107,70 +94,30 @@ mod tests {
     }
 
     fn origin() -> Origin {
-        Origin {
-            source: "library",
-            correlation_id: "c-1".into(),
-        }
+        Origin { source: "library", correlation_id: "c-1".into() }
     }
 
     #[test]
     fn wraps_the_variant_name_as_type_and_fields_as_camel_case_data() {
-        let env = Envelope::wrap(
-            &Published::BookShelved {
-                book_id: "b1".into(),
-                shelf: 3,
-            },
-            &origin(),
-            7,
-        )
-        .unwrap();
+        let env = Envelope::wrap(&Published::BookShelved { book_id: "b1".into(), shelf: 3 }, &origin(), 7).unwrap();
         assert_eq!(env.event_type, "BookShelved");
         assert_eq!(env.data, serde_json::json!({"bookId": "b1", "shelf": 3}));
         assert_eq!((env.source.as_str(), env.version), ("library", 7));
         let wire = serde_json::to_value(&env).unwrap();
-        for field in [
-            "eventId",
-            "type",
-            "source",
-            "occurredAt",
-            "correlationId",
-            "version",
-            "data",
-        ] {
+        for field in ["eventId", "type", "source", "occurredAt", "correlationId", "version", "data"] {
             assert!(wire.get(field).is_some(), "envelope lacks {field}");
         }
     }
 
     #[test]
     fn a_consumer_reads_only_the_fields_it_declares() {
-        let env = Envelope::wrap(
-            &Published::BookShelved {
-                book_id: "b1".into(),
-                shelf: 3,
-            },
-            &origin(),
-            1,
-        )
-        .unwrap();
-        assert_eq!(
-            env.open::<Consumed>().unwrap(),
-            Some(Consumed::BookShelved {
-                book_id: "b1".into()
-            })
-        );
+        let env = Envelope::wrap(&Published::BookShelved { book_id: "b1".into(), shelf: 3 }, &origin(), 1).unwrap();
+        assert_eq!(env.open::<Consumed>().unwrap(), Some(Consumed::BookShelved { book_id: "b1".into() }));
     }
 
     #[test]
     fn an_unknown_type_is_not_an_error_but_a_wrong_shape_is() {
-        let mut env = Envelope::wrap(
-            &Published::BookShelved {
-                book_id: "b1".into(),
-                shelf: 3,
-            },
-            &origin(),
-            1,
-        )
-        .unwrap();
+        let mut env = Envelope::wrap(&Published::BookShelved { book_id: "b1".into(), shelf: 3 }, &origin(), 1).unwrap();
         env.event_type = "BookBurned".into();
         assert!(env.open::<Consumed>().unwrap().is_none());
         env.event_type = "BookShelved".into();

@@ -30,64 +30,34 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-            retry_after: None,
-        }
+        Self { status, code, message: message.into(), field: None, retry_after: None }
     }
 
     pub fn malformed_json(detail: impl std::fmt::Display) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            format!("The body is not valid JSON: {detail}."),
-        )
+        Self::new(StatusCode::BAD_REQUEST, "malformed_json", format!("The body is not valid JSON: {detail}."))
     }
 
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         Self {
             field: Some(field.to_owned()),
-            ..Self::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_field",
-                format!("{field}: {}", message.into()),
-            )
+            ..Self::new(StatusCode::BAD_REQUEST, "invalid_field", format!("{field}: {}", message.into()))
         }
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "A valid bearer token is required.",
-        )
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "A valid bearer token is required.")
     }
 
     pub fn staff_only() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Only staff may do this.",
-        )
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Only staff may do this.")
     }
 
     pub fn not_owner(what: &str) -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("This {what} belongs to someone else."),
-        )
+        Self::new(StatusCode::FORBIDDEN, "forbidden", format!("This {what} belongs to someone else."))
     }
 
     pub fn not_found(what: &str, id: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("No {what} with id '{id}'."),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("No {what} with id '{id}'."))
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
@@ -95,10 +65,7 @@ impl ApiError {
     }
 
     pub fn unavailable(message: impl Into<String>, retry_after: u32) -> Self {
-        Self {
-            retry_after: Some(retry_after),
-            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
-        }
+        Self { retry_after: Some(retry_after), ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message) }
     }
 
     pub fn into_response(self) -> Response<Body> {
@@ -108,9 +75,7 @@ impl ApiError {
         }
         let mut response = json_response(self.status, &json!({ "error": error }));
         if let Some(secs) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -123,11 +88,7 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(_) | StoreError::Conflict => {
                 Self::unavailable("The service is busy; try again shortly.", 1)
             }
-            _ => Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Something went wrong on our side.",
-            ),
+            _ => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side."),
         }
     }
 }
@@ -136,10 +97,7 @@ pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Bod
     let bytes = serde_json::to_vec(body).expect("response bodies always serialize");
     let mut response = Response::new(Body::Binary(bytes));
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 
@@ -172,26 +130,15 @@ pub const STAFF_GROUP: &str = "staff";
 impl Caller {
     pub fn of(request: &Request) -> Result<Self, ApiError> {
         let claims = match request.request_context_ref() {
-            Some(RequestContext::ApiGatewayV2(context)) => context
-                .authorizer
-                .as_ref()
-                .and_then(|a| a.jwt.as_ref())
-                .map(|jwt| &jwt.claims),
+            Some(RequestContext::ApiGatewayV2(context)) => {
+                context.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|jwt| &jwt.claims)
+            }
             _ => None,
         };
         let claims = claims.ok_or_else(ApiError::unauthorized)?;
-        let sub = claims
-            .get("sub")
-            .filter(|s| !s.is_empty())
-            .ok_or_else(ApiError::unauthorized)?;
-        let groups = claims
-            .get("cognito:groups")
-            .map(|g| parse_groups(g))
-            .unwrap_or_default();
-        Ok(Self {
-            sub: sub.clone(),
-            groups,
-        })
+        let sub = claims.get("sub").filter(|s| !s.is_empty()).ok_or_else(ApiError::unauthorized)?;
+        let groups = claims.get("cognito:groups").map(|g| parse_groups(g)).unwrap_or_default();
+        Ok(Self { sub: sub.clone(), groups })
     }
 
     pub fn is_staff(&self) -> bool {
@@ -199,11 +146,7 @@ impl Caller {
     }
 
     pub fn require_staff(&self) -> Result<(), ApiError> {
-        if self.is_staff() {
-            Ok(())
-        } else {
-            Err(ApiError::staff_only())
-        }
+        if self.is_staff() { Ok(()) } else { Err(ApiError::staff_only()) }
     }
 }
 
@@ -223,23 +166,14 @@ fn parse_groups(raw: &str) -> Vec<String> {
 /// The JSON body as `T`, or the contract's `400` naming the field at fault.
 pub fn body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
     let bytes: &[u8] = request.body().as_ref();
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(ApiError::malformed_json)?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(ApiError::malformed_json)?;
     if !value.is_object() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            "The body must be a JSON object.",
-        ));
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "The body must be a JSON object."));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
-        let field = if path == "." {
-            missing_field_name(&inner).unwrap_or_else(|| "body".to_owned())
-        } else {
-            path
-        };
+        let field = if path == "." { missing_field_name(&inner).unwrap_or_else(|| "body".to_owned()) } else { path };
         ApiError::invalid_field(&field, inner)
     })
 }
@@ -259,10 +193,7 @@ pub fn path_param(request: &Request, name: &str) -> Result<String, ApiError> {
 }
 
 pub fn query_param(request: &Request, name: &str) -> Option<String> {
-    request
-        .query_string_parameters_ref()
-        .and_then(|q| q.first(name))
-        .map(str::to_owned)
+    request.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned)
 }
 
 /// An HTTP function as both the Lambda runtime and the local runner call it.
@@ -288,24 +219,17 @@ where
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
             .unwrap_or_else(|| request_id.clone());
-        let span = tracing::info_span!("http", function = name, request_id = %request_id, correlation_id = %correlation_id);
+        let span =
+            tracing::info_span!("http", function = name, request_id = %request_id, correlation_id = %correlation_id);
         Box::pin(
             async move {
                 let response = match handler(request).await {
                     Ok(response) => response,
                     Err(error) => {
                         if error.status.is_server_error() {
-                            tracing::error!(
-                                status = error.status.as_u16(),
-                                code = error.code,
-                                "request failed"
-                            );
+                            tracing::error!(status = error.status.as_u16(), code = error.code, "request failed");
                         } else {
-                            tracing::info!(
-                                status = error.status.as_u16(),
-                                code = error.code,
-                                "request refused"
-                            );
+                            tracing::info!(status = error.status.as_u16(), code = error.code, "request refused");
                         }
                         error.into_response()
                     }
@@ -339,15 +263,9 @@ mod tests {
         }
         let request = Request::new(Body::from("{}"));
         let error = body::<In>(&request).unwrap_err();
-        assert_eq!(
-            (error.status, error.field.as_deref()),
-            (StatusCode::BAD_REQUEST, Some("bookId"))
-        );
+        assert_eq!((error.status, error.field.as_deref()), (StatusCode::BAD_REQUEST, Some("bookId")));
         let request = Request::new(Body::from(r#"{"bookId": 5}"#));
-        assert_eq!(
-            body::<In>(&request).unwrap_err().field.as_deref(),
-            Some("bookId")
-        );
+        assert_eq!(body::<In>(&request).unwrap_err().field.as_deref(), Some("bookId"));
         let request = Request::new(Body::from("{"));
         assert_eq!(body::<In>(&request).unwrap_err().code, "malformed_json");
     }

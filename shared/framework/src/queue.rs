@@ -130,8 +130,7 @@ pub fn envelope_of(message: &SqsMessage) -> Result<Envelope, PolicyError> {
         return serde_json::from_str(&notification.message)
             .map_err(|e| PolicyError::Poison(format!("SNS message is not an event: {e}")));
     }
-    serde_json::from_str(body)
-        .map_err(|e| PolicyError::Poison(format!("message is not an event: {e}")))
+    serde_json::from_str(body).map_err(|e| PolicyError::Poison(format!("message is not an event: {e}")))
 }
 
 #[cfg(test)]
@@ -162,16 +161,10 @@ mod tests {
             let seen = seen_by_policy.clone();
             async move {
                 seen.lock().unwrap().push(e.event_type.clone());
-                if e.event_type == "Bad" {
-                    Err(PolicyError::Transient("down".into()))
-                } else {
-                    Ok(())
-                }
+                if e.event_type == "Bad" { Err(PolicyError::Transient("down".into())) } else { Ok(()) }
             }
         });
-        let sns_wrapped =
-            serde_json::json!({"Type": "Notification", "Message": event_json("Wrapped")})
-                .to_string();
+        let sns_wrapped = serde_json::json!({"Type": "Notification", "Message": event_json("Wrapped")}).to_string();
         let mut batch = SqsEvent::default();
         batch.records = vec![
             message("m1", &event_json("Good")),
@@ -180,11 +173,7 @@ mod tests {
             message("m4", &sns_wrapped),
         ];
         let response = run(batch).await;
-        let failed: Vec<_> = response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.as_str())
-            .collect();
+        let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
         assert_eq!(failed, vec!["m2", "m3"]);
         assert_eq!(*seen.lock().unwrap(), vec!["Good", "Bad", "Wrapped"]);
     }

@@ -60,9 +60,7 @@ pub async fn relay(changes: &[Change], publisher: &dyn Publisher) -> Result<usiz
         Ok(()) => Ok(envelopes.len()),
         Err(e) => {
             tracing::warn!(error = %e, "relay will retry");
-            Err(RelayFailure {
-                sequence: events[e.first_failed.min(events.len() - 1)].0,
-            })
+            Err(RelayFailure { sequence: events[e.first_failed.min(events.len() - 1)].0 })
         }
     }
 }

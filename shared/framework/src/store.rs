@@ -25,10 +25,7 @@ pub struct Key {
 
 impl Key {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
-        Self {
-            pk: pk.into(),
-            sk: sk.into(),
-        }
+        Self { pk: pk.into(), sk: sk.into() }
     }
 }
 
@@ -46,13 +43,7 @@ pub struct Item {
 
 impl Item {
     pub fn new(key: Key, version: u64, body: Value) -> Self {
-        Self {
-            key,
-            version,
-            body,
-            index: None,
-            expires_at: None,
-        }
+        Self { key, version, body, index: None, expires_at: None }
     }
 }
 
@@ -68,11 +59,7 @@ pub enum Condition {
 impl Condition {
     /// A write of an aggregate loaded at `version` (0 = not stored yet).
     pub fn loaded_at(version: u64) -> Self {
-        if version == 0 {
-            Self::NotExists
-        } else {
-            Self::VersionIs(version)
-        }
+        if version == 0 { Self::NotExists } else { Self::VersionIs(version) }
     }
 
     /// Whether the condition holds for the current item (or its absence).
@@ -103,9 +90,7 @@ impl WriteOp {
 
     pub fn condition(&self) -> Condition {
         match self {
-            Self::Put { condition, .. }
-            | Self::Delete { condition, .. }
-            | Self::Check { condition, .. } => *condition,
+            Self::Put { condition, .. } | Self::Delete { condition, .. } | Self::Check { condition, .. } => *condition,
         }
     }
 }
@@ -129,20 +114,11 @@ pub struct Query {
 
 impl Query {
     pub fn partition(pk: impl Into<String>) -> Self {
-        Self {
-            index: Index::Primary,
-            pk: pk.into(),
-            sk_prefix: None,
-            limit: None,
-            forward: true,
-        }
+        Self { index: Index::Primary, pk: pk.into(), sk_prefix: None, limit: None, forward: true }
     }
 
     pub fn index(pk: impl Into<String>) -> Self {
-        Self {
-            index: Index::Gsi1,
-            ..Self::partition(pk)
-        }
+        Self { index: Index::Gsi1, ..Self::partition(pk) }
     }
 
     pub fn newest_first(mut self) -> Self {
@@ -210,9 +186,7 @@ pub fn validate_transaction(ops: &[WriteOp]) -> Result<(), StoreError> {
     let mut keys: Vec<&Key> = ops.iter().map(WriteOp::key).collect();
     keys.sort();
     if keys.windows(2).any(|w| w[0] == w[1]) {
-        return Err(StoreError::Invalid(
-            "one item appears twice in a transaction".into(),
-        ));
+        return Err(StoreError::Invalid("one item appears twice in a transaction".into()));
     }
     Ok(())
 }

@@ -16,10 +16,7 @@ use framework::{Deps, Function};
 use lambda_http::{Body, Request, Response};
 
 /// `GET /notifications`: the caller's own, oldest first.
-pub async fn list_notifications(
-    table: Arc<dyn Table>,
-    request: Request,
-) -> Result<Response<Body>, ApiError> {
+pub async fn list_notifications(table: Arc<dyn Table>, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = Caller::of(&request)?;
     http::ok(&notifications::of_customer(&*table, &caller.sub).await?)
 }
@@ -28,15 +25,13 @@ pub async fn list_notifications(
 pub fn functions(handler: &str, deps: Deps) -> Option<Function> {
     let table = deps.table;
     Some(match handler {
-        "list-notifications" => Function::Http(endpoint("list-notifications", move |request| {
-            list_notifications(table.clone(), request)
-        })),
-        notifications::NOTIFY_CUSTOMER => {
-            Function::Queue(policy(notifications::NOTIFY_CUSTOMER, move |envelope| {
-                let table = table.clone();
-                async move { notifications::notify_customer(&*table, envelope).await }
-            }))
+        "list-notifications" => {
+            Function::Http(endpoint("list-notifications", move |request| list_notifications(table.clone(), request)))
         }
+        notifications::NOTIFY_CUSTOMER => Function::Queue(policy(notifications::NOTIFY_CUSTOMER, move |envelope| {
+            let table = table.clone();
+            async move { notifications::notify_customer(&*table, envelope).await }
+        })),
         _ => return None,
     })
 }

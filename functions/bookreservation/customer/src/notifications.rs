@@ -27,22 +27,9 @@ pub struct Notification {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum ReservationNews {
-    Reserved {
-        reservation_id: String,
-        title: String,
-        customer_id: String,
-    },
-    ReservationFailed {
-        reservation_id: String,
-        title: String,
-        customer_id: String,
-        reason: String,
-    },
-    ReservationCanceled {
-        reservation_id: String,
-        title: String,
-        customer_id: String,
-    },
+    Reserved { reservation_id: String, title: String, customer_id: String },
+    ReservationFailed { reservation_id: String, title: String, customer_id: String, reason: String },
+    ReservationCanceled { reservation_id: String, title: String, customer_id: String },
 }
 
 fn partition(customer_id: &str) -> String {
@@ -56,37 +43,17 @@ pub async fn notify_customer(table: &dyn Table, envelope: Envelope) -> Result<()
         return Ok(());
     };
     let (customer_id, reservation_id, message) = match news {
-        ReservationNews::Reserved {
-            reservation_id,
-            title,
+        ReservationNews::Reserved { reservation_id, title, customer_id } => {
+            (customer_id, reservation_id, format!("Your reservation of '{title}' is confirmed."))
+        }
+        ReservationNews::ReservationFailed { reservation_id, title, customer_id, reason } => (
             customer_id,
-        } => (
-            customer_id,
             reservation_id,
-            format!("Your reservation of '{title}' is confirmed."),
+            format!("Sorry, '{title}' could not be reserved ({}).", reason.replace('_', " ")),
         ),
-        ReservationNews::ReservationFailed {
-            reservation_id,
-            title,
-            customer_id,
-            reason,
-        } => (
-            customer_id,
-            reservation_id,
-            format!(
-                "Sorry, '{title}' could not be reserved ({}).",
-                reason.replace('_', " ")
-            ),
-        ),
-        ReservationNews::ReservationCanceled {
-            reservation_id,
-            title,
-            customer_id,
-        } => (
-            customer_id,
-            reservation_id,
-            format!("Your reservation of '{title}' is canceled."),
-        ),
+        ReservationNews::ReservationCanceled { reservation_id, title, customer_id } => {
+            (customer_id, reservation_id, format!("Your reservation of '{title}' is canceled."))
+        }
     };
     // Sorts by time; the event id keeps it unique per notifying event.
     let notification_id = framework::new_id();
@@ -100,14 +67,7 @@ pub async fn notify_customer(table: &dyn Table, envelope: Envelope) -> Result<()
     let body = serde_json::to_value(&notification).expect("a notification always serializes");
     let mut commit = Commit::new();
     commit.put(
-        Item::new(
-            Key::new(
-                partition(&customer_id),
-                format!("{SK_PREFIX}{notification_id}"),
-            ),
-            1,
-            body,
-        ),
+        Item::new(Key::new(partition(&customer_id), format!("{SK_PREFIX}{notification_id}")), 1, body),
         Condition::NotExists,
     );
     commit.consumed(NOTIFY_CUSTOMER, &envelope.event_id);
@@ -121,15 +81,9 @@ pub async fn notify_customer(table: &dyn Table, envelope: Envelope) -> Result<()
     }
 }
 
-pub async fn of_customer(
-    table: &dyn Table,
-    customer_id: &str,
-) -> Result<Vec<Notification>, StoreError> {
+pub async fn of_customer(table: &dyn Table, customer_id: &str) -> Result<Vec<Notification>, StoreError> {
     let mut query = Query::partition(partition(customer_id));
     query.sk_prefix = Some(SK_PREFIX.into());
     let items = table.query(&query).await?;
-    Ok(items
-        .into_iter()
-        .filter_map(|i| serde_json::from_value(i.body).ok())
-        .collect())
+    Ok(items.into_iter().filter_map(|i| serde_json::from_value(i.body).ok()).collect())
 }

@@ -36,41 +36,21 @@ struct StoredRow {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum StockEvent {
-    StockReceived {
-        book_id: String,
-        title: String,
-        available: u64,
-    },
-    StockReserved {
-        book_id: String,
-        title: String,
-        available: u64,
-    },
-    StockRestored {
-        book_id: String,
-        title: String,
-        available: u64,
-    },
+    StockReceived { book_id: String, title: String, available: u64 },
+    StockReserved { book_id: String, title: String, available: u64 },
+    StockRestored { book_id: String, title: String, available: u64 },
 }
 
 fn key(book_id: &str) -> Key {
     Key::new(PARTITION, book_id)
 }
 
-pub async fn find(
-    table: &dyn Table,
-    book_id: &str,
-) -> Result<Option<BookRow>, framework::store::StoreError> {
-    Ok(table
-        .get(&key(book_id))
-        .await?
-        .and_then(|item| row_of(item).ok()))
+pub async fn find(table: &dyn Table, book_id: &str) -> Result<Option<BookRow>, framework::store::StoreError> {
+    Ok(table.get(&key(book_id)).await?.and_then(|item| row_of(item).ok()))
 }
 
 pub async fn all(table: &dyn Table) -> Result<Vec<BookRow>, framework::store::StoreError> {
-    let items = table
-        .query(&framework::store::Query::partition(PARTITION))
-        .await?;
+    let items = table.query(&framework::store::Query::partition(PARTITION)).await?;
     Ok(items.into_iter().filter_map(|i| row_of(i).ok()).collect())
 }
 
@@ -90,45 +70,21 @@ pub async fn on_stock_event(table: &dyn Table, envelope: Envelope) -> Result<(),
     let Some(event) = envelope.open::<StockEvent>()? else {
         return Ok(());
     };
-    let (StockEvent::StockReceived {
-        book_id,
-        title,
-        available,
-    }
-    | StockEvent::StockReserved {
-        book_id,
-        title,
-        available,
-    }
-    | StockEvent::StockRestored {
-        book_id,
-        title,
-        available,
-    }) = event;
+    let (StockEvent::StockReceived { book_id, title, available }
+    | StockEvent::StockReserved { book_id, title, available }
+    | StockEvent::StockRestored { book_id, title, available }) = event;
     let outcome = retry_stale(|| async {
-        let current = table
-            .get(&key(&book_id))
-            .await
-            .map_err(CommitError::Store)?;
-        let shown = current
-            .as_ref()
-            .map(|i| row_of(i.clone()).map(|r| r.stock_version).unwrap_or(0));
+        let current = table.get(&key(&book_id)).await.map_err(CommitError::Store)?;
+        let shown = current.as_ref().map(|i| row_of(i.clone()).map(|r| r.stock_version).unwrap_or(0));
         if shown.is_some_and(|v| v >= envelope.version) {
             return Ok(());
         }
-        let row = StoredRow {
-            book_id: book_id.clone(),
-            title: title.clone(),
-            available,
-            stock_version: envelope.version,
-        };
+        let row =
+            StoredRow { book_id: book_id.clone(), title: title.clone(), available, stock_version: envelope.version };
         let body = serde_json::to_value(&row).expect("a row always serializes");
         let mut commit = Commit::new();
         let item_version = current.as_ref().map_or(0, |i| i.version);
-        commit.put(
-            Item::new(key(&book_id), item_version + 1, body),
-            Condition::loaded_at(item_version),
-        );
+        commit.put(Item::new(key(&book_id), item_version + 1, body), Condition::loaded_at(item_version));
         commit.consumed(CONSUMER, &envelope.event_id);
         commit.submit(table).await.map(|_| ())
     })

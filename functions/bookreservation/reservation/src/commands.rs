@@ -52,21 +52,14 @@ pub async fn request_reservation(table: Arc<dyn Table>, request: Request) -> Rep
     if book_id.is_empty() {
         return Err(ApiError::invalid_field("bookId", "must not be empty"));
     }
-    let book = book_list::find(&*table, book_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("book", book_id))?;
+    let book = book_list::find(&*table, book_id).await?.ok_or_else(|| ApiError::not_found("book", book_id))?;
     let reservation_id = framework::new_id();
-    let origin = Origin {
-        source: SOURCE,
-        correlation_id: reservation_id.clone(),
-    };
-    let done = execute::<Reservation, _>(&*table, &reservation_id, &origin, None, |_| {
-        Command::Request {
-            reservation_id: reservation_id.clone(),
-            book_id: book.book_id.clone(),
-            title: book.title.clone(),
-            customer_id: caller.sub.clone(),
-        }
+    let origin = Origin { source: SOURCE, correlation_id: reservation_id.clone() };
+    let done = execute::<Reservation, _>(&*table, &reservation_id, &origin, None, |_| Command::Request {
+        reservation_id: reservation_id.clone(),
+        book_id: book.book_id.clone(),
+        title: book.title.clone(),
+        customer_id: caller.sub.clone(),
     })
     .await
     .map_err(refusal)?;
@@ -79,13 +72,8 @@ pub async fn cancel_reservation(table: Arc<dyn Table>, request: Request) -> Repl
     let caller = Caller::of(&request)?;
     let id = http::path_param(&request, "reservationId")?;
     owned_reservation(&*table, &caller, &id).await?;
-    let origin = Origin {
-        source: SOURCE,
-        correlation_id: id.clone(),
-    };
-    let done = execute::<Reservation, _>(&*table, &id, &origin, None, |_| Command::Cancel)
-        .await
-        .map_err(refusal)?;
+    let origin = Origin { source: SOURCE, correlation_id: id.clone() };
+    let done = execute::<Reservation, _>(&*table, &id, &origin, None, |_| Command::Cancel).await.map_err(refusal)?;
     http::ok(&ReservationView::from(&done.aggregate.state))
 }
 
@@ -100,9 +88,7 @@ pub async fn get_reservation(table: Arc<dyn Table>, request: Request) -> Reply {
 /// `GET /reservations`: the caller's own, newest first.
 pub async fn list_reservations(table: Arc<dyn Table>, request: Request) -> Reply {
     let caller = Caller::of(&request)?;
-    let items = table
-        .query(&Query::index(customer_listing(&caller.sub)).newest_first())
-        .await?;
+    let items = table.query(&Query::index(customer_listing(&caller.sub)).newest_first()).await?;
     let views: Vec<ReservationView> = items
         .into_iter()
         .filter_map(|item| serde_json::from_value::<Reservation>(item.body).ok())
@@ -117,11 +103,7 @@ pub async fn list_books(table: Arc<dyn Table>, request: Request) -> Reply {
     http::ok(&book_list::all(&*table).await?)
 }
 
-async fn owned_reservation(
-    table: &dyn Table,
-    caller: &Caller,
-    id: &str,
-) -> Result<Reservation, ApiError> {
+async fn owned_reservation(table: &dyn Table, caller: &Caller, id: &str) -> Result<Reservation, ApiError> {
     let loaded = load::<Reservation>(table, id).await?;
     if !loaded.exists() {
         return Err(ApiError::not_found("reservation", id));
@@ -136,10 +118,7 @@ fn refusal(e: ExecuteError<ReservationError>) -> ApiError {
     match e {
         ExecuteError::Refused(ReservationError::NotCancelable(status)) => ApiError::conflict(
             "invalid_state",
-            format!(
-                "The reservation is {}; only a Reserved reservation can be canceled.",
-                status.as_str()
-            ),
+            format!("The reservation is {}; only a Reserved reservation can be canceled.", status.as_str()),
         ),
         ExecuteError::Refused(other) => ApiError::conflict("invalid_state", other.to_string()),
         ExecuteError::Store(e) => e.into(),

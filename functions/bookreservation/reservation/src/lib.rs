@@ -35,12 +35,10 @@ pub fn functions(handler: &str, deps: Deps) -> Option<Function> {
         "get-reservation" => http!("get-reservation", commands::get_reservation),
         "list-reservations" => http!("list-reservations", commands::list_reservations),
         "list-books" => http!("list-books", commands::list_books),
-        policies::CONFIRM_RESERVATION => {
-            Function::Queue(policy(policies::CONFIRM_RESERVATION, move |envelope| {
-                let table = table.clone();
-                async move { policies::confirm_reservation(&*table, envelope).await }
-            }))
-        }
+        policies::CONFIRM_RESERVATION => Function::Queue(policy(policies::CONFIRM_RESERVATION, move |envelope| {
+            let table = table.clone();
+            async move { policies::confirm_reservation(&*table, envelope).await }
+        })),
         book_list::CONSUMER => Function::Queue(policy(book_list::CONSUMER, move |envelope| {
             let table = table.clone();
             async move { book_list::on_stock_event(&*table, envelope).await }

@@ -15,13 +15,8 @@ pub const CONFIRM_RESERVATION: &str = "confirm-reservation";
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum StockAnswer {
-    StockReserved {
-        reservation_id: String,
-    },
-    StockReservationFailed {
-        reservation_id: String,
-        reason: String,
-    },
+    StockReserved { reservation_id: String },
+    StockReservationFailed { reservation_id: String, reason: String },
 }
 
 pub async fn confirm_reservation(table: &dyn Table, envelope: Envelope) -> Result<(), PolicyError> {
@@ -30,23 +25,11 @@ pub async fn confirm_reservation(table: &dyn Table, envelope: Envelope) -> Resul
     };
     let (reservation_id, command) = match answer {
         StockAnswer::StockReserved { reservation_id } => (reservation_id, Command::Confirm),
-        StockAnswer::StockReservationFailed {
-            reservation_id,
-            reason,
-        } => (reservation_id, Command::Fail { reason }),
+        StockAnswer::StockReservationFailed { reservation_id, reason } => (reservation_id, Command::Fail { reason }),
     };
-    let origin = Origin {
-        source: SOURCE,
-        correlation_id: envelope.correlation_id.clone(),
-    };
-    let inbox = Inbox {
-        consumer: CONFIRM_RESERVATION,
-        event_id: &envelope.event_id,
-    };
-    let done = execute::<Reservation, _>(table, &reservation_id, &origin, Some(inbox), |_| {
-        command.clone()
-    })
-    .await?;
+    let origin = Origin { source: SOURCE, correlation_id: envelope.correlation_id.clone() };
+    let inbox = Inbox { consumer: CONFIRM_RESERVATION, event_id: &envelope.event_id };
+    let done = execute::<Reservation, _>(table, &reservation_id, &origin, Some(inbox), |_| command.clone()).await?;
     if done.duplicate {
         tracing::info!(reservation_id, "already handled");
     }

@@ -58,31 +58,10 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum ReservationEvent {
-    ReservationRequested {
-        reservation_id: String,
-        book_id: String,
-        title: String,
-        customer_id: String,
-    },
-    Reserved {
-        reservation_id: String,
-        book_id: String,
-        title: String,
-        customer_id: String,
-    },
-    ReservationFailed {
-        reservation_id: String,
-        book_id: String,
-        title: String,
-        customer_id: String,
-        reason: String,
-    },
-    ReservationCanceled {
-        reservation_id: String,
-        book_id: String,
-        title: String,
-        customer_id: String,
-    },
+    ReservationRequested { reservation_id: String, book_id: String, title: String, customer_id: String },
+    Reserved { reservation_id: String, book_id: String, title: String, customer_id: String },
+    ReservationFailed { reservation_id: String, book_id: String, title: String, customer_id: String, reason: String },
+    ReservationCanceled { reservation_id: String, book_id: String, title: String, customer_id: String },
 }
 
 #[derive(Debug, PartialEq, thiserror::Error)]
@@ -97,12 +76,7 @@ pub enum ReservationError {
 
 impl Reservation {
     fn parts(&self) -> (String, String, String, String) {
-        (
-            self.reservation_id.clone(),
-            self.book_id.clone(),
-            self.title.clone(),
-            self.customer_id.clone(),
-        )
+        (self.reservation_id.clone(), self.book_id.clone(), self.title.clone(), self.customer_id.clone())
     }
 }
 
@@ -116,43 +90,22 @@ impl Aggregate for Reservation {
         use ReservationEvent::*;
         let (reservation_id, book_id, title, customer_id) = self.parts();
         match (command, self.status) {
-            (
-                Command::Request {
-                    reservation_id,
-                    book_id,
-                    title,
-                    customer_id,
-                },
-                None,
-            ) => Ok(vec![ReservationRequested {
-                reservation_id,
-                book_id,
-                title,
-                customer_id,
-            }]),
+            (Command::Request { reservation_id, book_id, title, customer_id }, None) => {
+                Ok(vec![ReservationRequested { reservation_id, book_id, title, customer_id }])
+            }
             (Command::Request { .. }, Some(_)) => Err(ReservationError::AlreadyRequested),
             (_, None) => Err(ReservationError::Unknown),
-            (Command::Confirm, Some(Status::Requested)) => Ok(vec![Reserved {
-                reservation_id,
-                book_id,
-                title,
-                customer_id,
-            }]),
-            (Command::Fail { reason }, Some(Status::Requested)) => Ok(vec![ReservationFailed {
-                reservation_id,
-                book_id,
-                title,
-                customer_id,
-                reason,
-            }]),
+            (Command::Confirm, Some(Status::Requested)) => {
+                Ok(vec![Reserved { reservation_id, book_id, title, customer_id }])
+            }
+            (Command::Fail { reason }, Some(Status::Requested)) => {
+                Ok(vec![ReservationFailed { reservation_id, book_id, title, customer_id, reason }])
+            }
             // Stock answers once per reservation; a repeated answer changes nothing.
             (Command::Confirm | Command::Fail { .. }, Some(_)) => Ok(vec![]),
-            (Command::Cancel, Some(Status::Reserved)) => Ok(vec![ReservationCanceled {
-                reservation_id,
-                book_id,
-                title,
-                customer_id,
-            }]),
+            (Command::Cancel, Some(Status::Reserved)) => {
+                Ok(vec![ReservationCanceled { reservation_id, book_id, title, customer_id }])
+            }
             (Command::Cancel, Some(status)) => Err(ReservationError::NotCancelable(status)),
         }
     }
@@ -160,12 +113,7 @@ impl Aggregate for Reservation {
     fn apply(&mut self, event: &ReservationEvent) {
         use ReservationEvent::*;
         match event {
-            ReservationRequested {
-                reservation_id,
-                book_id,
-                title,
-                customer_id,
-            } => {
+            ReservationRequested { reservation_id, book_id, title, customer_id } => {
                 *self = Self {
                     reservation_id: reservation_id.clone(),
                     book_id: book_id.clone(),
@@ -186,10 +134,7 @@ impl Aggregate for Reservation {
 
     /// Listed under its customer, in the order reservations were made.
     fn listed_under(&self) -> Option<Key> {
-        Some(Key::new(
-            customer_listing(&self.customer_id),
-            self.reservation_id.clone(),
-        ))
+        Some(Key::new(customer_listing(&self.customer_id), self.reservation_id.clone()))
     }
 }
 
@@ -236,18 +181,14 @@ mod tests {
 
     #[test]
     fn stock_set_aside_confirms_the_reservation() {
-        let state = given::<Reservation>([requested()])
-            .when(Command::Confirm)
-            .then_expect(vec![reserved()]);
+        let state = given::<Reservation>([requested()]).when(Command::Confirm).then_expect(vec![reserved()]);
         assert_eq!(state.status, Some(Status::Reserved));
     }
 
     #[test]
     fn no_stock_fails_the_reservation_with_the_reason() {
         let state = given::<Reservation>([requested()])
-            .when(Command::Fail {
-                reason: "out_of_stock".into(),
-            })
+            .when(Command::Fail { reason: "out_of_stock".into() })
             .then_expect(vec![ReservationFailed {
                 reservation_id: "r1".into(),
                 book_id: "b1".into(),
@@ -260,29 +201,21 @@ mod tests {
 
     #[test]
     fn a_repeated_stock_answer_changes_nothing() {
+        given::<Reservation>([requested(), reserved()]).when(Command::Confirm).then_expect(vec![]);
         given::<Reservation>([requested(), reserved()])
-            .when(Command::Confirm)
-            .then_expect(vec![]);
-        given::<Reservation>([requested(), reserved()])
-            .when(Command::Fail {
-                reason: "late".into(),
-            })
+            .when(Command::Fail { reason: "late".into() })
             .then_expect(vec![]);
     }
 
     #[test]
     fn only_a_reserved_reservation_can_be_canceled() {
-        given::<Reservation>([requested(), reserved()])
-            .when(Command::Cancel)
-            .then_expect(vec![ReservationCanceled {
-                reservation_id: "r1".into(),
-                book_id: "b1".into(),
-                title: "Dune".into(),
-                customer_id: "alice".into(),
-            }]);
-        let refused = given::<Reservation>([requested()])
-            .when(Command::Cancel)
-            .then_refuse();
+        given::<Reservation>([requested(), reserved()]).when(Command::Cancel).then_expect(vec![ReservationCanceled {
+            reservation_id: "r1".into(),
+            book_id: "b1".into(),
+            title: "Dune".into(),
+            customer_id: "alice".into(),
+        }]);
+        let refused = given::<Reservation>([requested()]).when(Command::Cancel).then_refuse();
         assert_eq!(refused, ReservationError::NotCancelable(Status::Requested));
     }
 
@@ -294,19 +227,12 @@ mod tests {
             title: "Dune".into(),
             customer_id: "alice".into(),
         };
-        let refused = given::<Reservation>([requested(), reserved(), canceled])
-            .when(Command::Cancel)
-            .then_refuse();
+        let refused = given::<Reservation>([requested(), reserved(), canceled]).when(Command::Cancel).then_refuse();
         assert_eq!(refused, ReservationError::NotCancelable(Status::Canceled));
     }
 
     #[test]
     fn stock_answers_for_an_unknown_reservation_are_refused() {
-        assert_eq!(
-            given::<Reservation>([])
-                .when(Command::Confirm)
-                .then_refuse(),
-            ReservationError::Unknown
-        );
+        assert_eq!(given::<Reservation>([]).when(Command::Confirm).then_refuse(), ReservationError::Unknown);
     }
 }

@@ -24,11 +24,7 @@ struct StockView<'a> {
 
 impl<'a> From<&'a Stock> for StockView<'a> {
     fn from(s: &'a Stock) -> Self {
-        Self {
-            book_id: &s.book_id,
-            title: &s.title,
-            quantity: s.available,
-        }
+        Self { book_id: &s.book_id, title: &s.title, quantity: s.available }
     }
 }
 
@@ -44,19 +40,10 @@ struct ReceiveStock {
 fn valid_book_id(raw: &str) -> Result<String, ApiError> {
     let id = raw.trim();
     if id.is_empty() || id.len() > 64 {
-        return Err(ApiError::invalid_field(
-            "bookId",
-            "must be 1 to 64 characters",
-        ));
+        return Err(ApiError::invalid_field("bookId", "must be 1 to 64 characters"));
     }
-    if !id
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    {
-        return Err(ApiError::invalid_field(
-            "bookId",
-            "may hold only letters, digits, '-', '_' and '.'",
-        ));
+    if !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        return Err(ApiError::invalid_field("bookId", "may hold only letters, digits, '-', '_' and '.'"));
     }
     Ok(id.to_owned())
 }
@@ -69,21 +56,13 @@ pub async fn receive_stock(table: Arc<dyn Table>, request: Request) -> Reply {
     let book_id = valid_book_id(&input.book_id)?;
     let title = input.title.trim().to_owned();
     if title.is_empty() || title.len() > 200 {
-        return Err(ApiError::invalid_field(
-            "title",
-            "must be 1 to 200 characters",
-        ));
+        return Err(ApiError::invalid_field("title", "must be 1 to 200 characters"));
     }
     let quantity = u64::try_from(input.quantity)
         .ok()
         .filter(|q| (1..=1_000_000).contains(q))
-        .ok_or_else(|| {
-            ApiError::invalid_field("quantity", "must be a whole number from 1 to 1000000")
-        })?;
-    let origin = Origin {
-        source: SOURCE,
-        correlation_id: book_id.clone(),
-    };
+        .ok_or_else(|| ApiError::invalid_field("quantity", "must be a whole number from 1 to 1000000"))?;
+    let origin = Origin { source: SOURCE, correlation_id: book_id.clone() };
     let done = execute::<Stock, _>(&*table, &book_id, &origin, None, |_| Command::Receive {
         book_id: book_id.clone(),
         title: title.clone(),
@@ -91,10 +70,9 @@ pub async fn receive_stock(table: Arc<dyn Table>, request: Request) -> Reply {
     })
     .await
     .map_err(|e| match e {
-        ExecuteError::Refused(StockError::TitleMismatch { title, .. }) => ApiError::conflict(
-            "title_mismatch",
-            format!("Book {book_id} is already registered as '{title}'."),
-        ),
+        ExecuteError::Refused(StockError::TitleMismatch { title, .. }) => {
+            ApiError::conflict("title_mismatch", format!("Book {book_id} is already registered as '{title}'."))
+        }
         ExecuteError::Store(e) => e.into(),
         other => ApiError::unavailable(format!("Could not record the stock: {other}."), 1),
     })?;

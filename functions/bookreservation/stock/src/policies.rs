@@ -17,20 +17,12 @@ pub const RESTORE_STOCK: &str = "restore-stock";
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum ReservationEvent {
-    ReservationRequested {
-        reservation_id: String,
-        book_id: String,
-    },
-    ReservationCanceled {
-        reservation_id: String,
-    },
+    ReservationRequested { reservation_id: String, book_id: String },
+    ReservationCanceled { reservation_id: String },
 }
 
 fn origin(envelope: &Envelope) -> Origin {
-    Origin {
-        source: SOURCE,
-        correlation_id: envelope.correlation_id.clone(),
-    }
+    Origin { source: SOURCE, correlation_id: envelope.correlation_id.clone() }
 }
 
 fn settle(outcome: Result<(), CommitError>) -> Result<(), PolicyError> {
@@ -43,32 +35,21 @@ fn settle(outcome: Result<(), CommitError>) -> Result<(), PolicyError> {
 /// `ReservationRequested` → one copy set aside (`StockReserved`), or
 /// `StockReservationFailed` when none is left or the book is unknown.
 pub async fn reserve_stock(table: &dyn Table, envelope: Envelope) -> Result<(), PolicyError> {
-    let Some(ReservationEvent::ReservationRequested {
-        reservation_id,
-        book_id,
-    }) = envelope.open()?
-    else {
+    let Some(ReservationEvent::ReservationRequested { reservation_id, book_id }) = envelope.open()? else {
         return Ok(());
     };
     let origin = origin(&envelope);
     settle(
         retry_stale(|| async {
-            let mut allocation = load::<Allocation>(table, &reservation_id)
-                .await
-                .map_err(CommitError::Store)?;
+            let mut allocation = load::<Allocation>(table, &reservation_id).await.map_err(CommitError::Store)?;
             if allocation.exists() {
                 tracing::info!(reservation_id, "stock already answered this reservation");
                 return Ok(());
             }
-            let mut stock = load::<Stock>(table, &book_id)
-                .await
-                .map_err(CommitError::Store)?;
+            let mut stock = load::<Stock>(table, &book_id).await.map_err(CommitError::Store)?;
             let events = stock
                 .state
-                .handle(Command::Reserve {
-                    reservation_id: reservation_id.clone(),
-                    book_id: book_id.clone(),
-                })
+                .handle(Command::Reserve { reservation_id: reservation_id.clone(), book_id: book_id.clone() })
                 .expect("reserving never refuses");
             let mut commit = Commit::new();
             if matches!(events.first(), Some(StockEvent::StockReserved { .. })) {
@@ -104,9 +85,7 @@ pub async fn restore_stock(table: &dyn Table, envelope: Envelope) -> Result<(), 
             let mut stock = load::<Stock>(table, &allocation.state.book_id).await.map_err(CommitError::Store)?;
             let events = stock
                 .state
-                .handle(Command::Restore {
-                    reservation_id: reservation_id.clone(),
-                })
+                .handle(Command::Restore { reservation_id: reservation_id.clone() })
                 .map_err(|e| CommitError::Store(framework::store::StoreError::Invalid(e.to_string())))?;
             let mut commit = Commit::new();
             commit.aggregate(&mut stock, &events, &origin)?;

@@ -20,47 +20,19 @@ pub struct Stock {
 
 #[derive(Debug, Clone)]
 pub enum Command {
-    Receive {
-        book_id: String,
-        title: String,
-        quantity: u64,
-    },
-    Reserve {
-        reservation_id: String,
-        book_id: String,
-    },
-    Restore {
-        reservation_id: String,
-    },
+    Receive { book_id: String, title: String, quantity: u64 },
+    Reserve { reservation_id: String, book_id: String },
+    Restore { reservation_id: String },
 }
 
 /// The stock context's published language.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum StockEvent {
-    StockReceived {
-        book_id: String,
-        title: String,
-        quantity: u64,
-        available: u64,
-    },
-    StockReserved {
-        book_id: String,
-        title: String,
-        reservation_id: String,
-        available: u64,
-    },
-    StockReservationFailed {
-        book_id: String,
-        reservation_id: String,
-        reason: String,
-    },
-    StockRestored {
-        book_id: String,
-        title: String,
-        reservation_id: String,
-        available: u64,
-    },
+    StockReceived { book_id: String, title: String, quantity: u64, available: u64 },
+    StockReserved { book_id: String, title: String, reservation_id: String, available: u64 },
+    StockReservationFailed { book_id: String, reservation_id: String, reason: String },
+    StockRestored { book_id: String, title: String, reservation_id: String, available: u64 },
 }
 
 pub const OUT_OF_STOCK: &str = "out_of_stock";
@@ -88,32 +60,15 @@ impl Aggregate for Stock {
 
     fn handle(&self, command: Command) -> Result<Vec<StockEvent>, StockError> {
         match command {
-            Command::Receive {
-                book_id,
-                title,
-                quantity,
-            } => {
+            Command::Receive { book_id, title, quantity } => {
                 if self.exists() && self.title != title {
-                    return Err(StockError::TitleMismatch {
-                        book_id,
-                        title: self.title.clone(),
-                    });
+                    return Err(StockError::TitleMismatch { book_id, title: self.title.clone() });
                 }
-                Ok(vec![StockEvent::StockReceived {
-                    book_id,
-                    title,
-                    quantity,
-                    available: self.available + quantity,
-                }])
+                Ok(vec![StockEvent::StockReceived { book_id, title, quantity, available: self.available + quantity }])
             }
-            Command::Reserve {
-                reservation_id,
-                book_id,
-            } if !self.exists() => Ok(vec![StockEvent::StockReservationFailed {
-                book_id,
-                reservation_id,
-                reason: UNKNOWN_BOOK.into(),
-            }]),
+            Command::Reserve { reservation_id, book_id } if !self.exists() => {
+                Ok(vec![StockEvent::StockReservationFailed { book_id, reservation_id, reason: UNKNOWN_BOOK.into() }])
+            }
             Command::Reserve { reservation_id, .. } if self.available == 0 => {
                 Ok(vec![StockEvent::StockReservationFailed {
                     book_id: self.book_id.clone(),
@@ -139,12 +94,7 @@ impl Aggregate for Stock {
 
     fn apply(&mut self, event: &StockEvent) {
         match event {
-            StockEvent::StockReceived {
-                book_id,
-                title,
-                quantity,
-                available,
-            } => {
+            StockEvent::StockReceived { book_id, title, quantity, available } => {
                 self.book_id = book_id.clone();
                 self.title = title.clone();
                 self.received += quantity;
@@ -196,20 +146,12 @@ impl Aggregate for Allocation {
 
     fn apply(&mut self, event: &StockEvent) {
         match event {
-            StockEvent::StockReserved {
-                book_id,
-                reservation_id,
-                ..
-            } => {
+            StockEvent::StockReserved { book_id, reservation_id, .. } => {
                 self.reservation_id = reservation_id.clone();
                 self.book_id = book_id.clone();
                 self.status = Some(AllocationStatus::Taken);
             }
-            StockEvent::StockReservationFailed {
-                book_id,
-                reservation_id,
-                ..
-            } => {
+            StockEvent::StockReservationFailed { book_id, reservation_id, .. } => {
                 self.reservation_id = reservation_id.clone();
                 self.book_id = book_id.clone();
                 self.status = Some(AllocationStatus::Refused);
@@ -227,29 +169,16 @@ mod tests {
     use framework::aggregate::given;
 
     fn received(quantity: u64, available: u64) -> StockEvent {
-        StockReceived {
-            book_id: "b1".into(),
-            title: "Dune".into(),
-            quantity,
-            available,
-        }
+        StockReceived { book_id: "b1".into(), title: "Dune".into(), quantity, available }
     }
 
     #[test]
     fn receiving_books_creates_the_stock_or_adds_to_it() {
         given::<Stock>([])
-            .when(Command::Receive {
-                book_id: "b1".into(),
-                title: "Dune".into(),
-                quantity: 2,
-            })
+            .when(Command::Receive { book_id: "b1".into(), title: "Dune".into(), quantity: 2 })
             .then_expect(vec![received(2, 2)]);
         let state = given::<Stock>([received(2, 2)])
-            .when(Command::Receive {
-                book_id: "b1".into(),
-                title: "Dune".into(),
-                quantity: 3,
-            })
+            .when(Command::Receive { book_id: "b1".into(), title: "Dune".into(), quantity: 3 })
             .then_expect(vec![received(3, 5)]);
         assert_eq!((state.available, state.received), (5, 5));
     }
@@ -257,11 +186,7 @@ mod tests {
     #[test]
     fn receiving_under_another_title_is_refused() {
         let refused = given::<Stock>([received(2, 2)])
-            .when(Command::Receive {
-                book_id: "b1".into(),
-                title: "Emma".into(),
-                quantity: 1,
-            })
+            .when(Command::Receive { book_id: "b1".into(), title: "Emma".into(), quantity: 1 })
             .then_refuse();
         assert!(matches!(refused, StockError::TitleMismatch { .. }));
     }
@@ -269,10 +194,7 @@ mod tests {
     #[test]
     fn a_reservation_takes_one_copy() {
         let state = given::<Stock>([received(1, 1)])
-            .when(Command::Reserve {
-                reservation_id: "r1".into(),
-                book_id: "b1".into(),
-            })
+            .when(Command::Reserve { reservation_id: "r1".into(), book_id: "b1".into() })
             .then_expect(vec![StockReserved {
                 book_id: "b1".into(),
                 title: "Dune".into(),
@@ -286,17 +208,9 @@ mod tests {
     fn no_copy_left_fails_the_reservation_and_stock_stays_at_zero() {
         let state = given::<Stock>([
             received(1, 1),
-            StockReserved {
-                book_id: "b1".into(),
-                title: "Dune".into(),
-                reservation_id: "r1".into(),
-                available: 0,
-            },
+            StockReserved { book_id: "b1".into(), title: "Dune".into(), reservation_id: "r1".into(), available: 0 },
         ])
-        .when(Command::Reserve {
-            reservation_id: "r2".into(),
-            book_id: "b1".into(),
-        })
+        .when(Command::Reserve { reservation_id: "r2".into(), book_id: "b1".into() })
         .then_expect(vec![StockReservationFailed {
             book_id: "b1".into(),
             reservation_id: "r2".into(),
@@ -307,41 +221,28 @@ mod tests {
 
     #[test]
     fn a_reservation_of_an_unknown_book_fails() {
-        given::<Stock>([])
-            .when(Command::Reserve {
-                reservation_id: "r1".into(),
-                book_id: "b1".into(),
-            })
-            .then_expect(vec![StockReservationFailed {
+        given::<Stock>([]).when(Command::Reserve { reservation_id: "r1".into(), book_id: "b1".into() }).then_expect(
+            vec![StockReservationFailed {
                 book_id: "b1".into(),
                 reservation_id: "r1".into(),
                 reason: UNKNOWN_BOOK.into(),
-            }]);
+            }],
+        );
     }
 
     #[test]
     fn a_cancellation_gives_the_copy_back() {
         let state = given::<Stock>([
             received(1, 1),
-            StockReserved {
-                book_id: "b1".into(),
-                title: "Dune".into(),
-                reservation_id: "r1".into(),
-                available: 0,
-            },
+            StockReserved { book_id: "b1".into(), title: "Dune".into(), reservation_id: "r1".into(), available: 0 },
         ])
-        .when(Command::Restore {
-            reservation_id: "r1".into(),
-        })
+        .when(Command::Restore { reservation_id: "r1".into() })
         .then_expect(vec![StockRestored {
             book_id: "b1".into(),
             title: "Dune".into(),
             reservation_id: "r1".into(),
             available: 1,
         }]);
-        assert_eq!(
-            state.available,
-            state.received - state.reserved + state.restored
-        );
+        assert_eq!(state.available, state.received - state.reserved + state.restored);
     }
 }

@@ -1,0 +1,484 @@
+//! bookreservation (seed 001), end to end over HTTP through the local
+//! runner: the seed's stories, its faults, and the bad-input matrix.
+
+use acceptance::*;
+use serde_json::{Value, json};
+
+const SYSTEM: &str = "bookreservation";
+
+struct World {
+    runner: Runner,
+    client: Client,
+    staff: String,
+    alice: String,
+    carol: String,
+}
+
+impl World {
+    fn new() -> Self {
+        Self::with(RunnerOptions::default())
+    }
+
+    fn with(options: RunnerOptions) -> Self {
+        let runner = Runner::start(options);
+        let client = runner.client(SYSTEM);
+        Self { client, runner, staff: token("bob", &["staff"]), alice: token("alice", &[]), carol: token("carol", &[]) }
+    }
+
+    fn receive(&self, book_id: &str, title: &str, quantity: u64) -> Reply {
+        let reply = self.client.post_json(
+            "/stocks",
+            Some(&self.staff),
+            &json!({"bookId": book_id, "title": title, "quantity": quantity}),
+        );
+        assert_eq!(reply.status, 200, "{reply:?}");
+        reply
+    }
+
+    fn book(&self, book_id: &str) -> Option<Value> {
+        let books = self.client.get("/books", Some(&self.alice));
+        assert_eq!(books.status, 200, "{books:?}");
+        books.body.as_array()?.iter().find(|b| b["bookId"] == book_id).cloned()
+    }
+
+    /// Waits until the book list shows `available` copies.
+    fn wait_available(&self, book_id: &str, available: u64) {
+        let shown = eventually(CONVERGE, || self.book(book_id).filter(|b| b["available"] == available));
+        assert!(shown.is_some(), "book {book_id} never showed {available} available: {:?}", self.book(book_id));
+    }
+
+    fn reserve(&self, token: &str, book_id: &str) -> String {
+        let reply = self.client.post_json("/reservations", Some(token), &json!({"bookId": book_id}));
+        assert_eq!(reply.status, 202, "{reply:?}");
+        assert_eq!(reply.body["status"], "Requested");
+        reply.body["reservationId"].as_str().expect("an id").to_owned()
+    }
+
+    fn status(&self, token: &str, id: &str) -> String {
+        let reply = self.client.get(&format!("/reservations/{id}"), Some(token));
+        assert_eq!(reply.status, 200, "{reply:?}");
+        reply.body["status"].as_str().unwrap_or_default().to_owned()
+    }
+
+    fn wait_status(&self, token: &str, id: &str, wanted: &str) {
+        let reached = eventually(CONVERGE, || (self.status(token, id) == wanted).then_some(()));
+        assert!(reached.is_some(), "reservation {id} stayed {} instead of {wanted}", self.status(token, id));
+    }
+
+    fn stock(&self, book_id: &str) -> Value {
+        let reply = self.client.get(&format!("/stocks/{book_id}"), Some(&self.staff));
+        assert_eq!(reply.status, 200, "{reply:?}");
+        reply.body
+    }
+
+    fn notifications(&self, token: &str) -> Vec<Value> {
+        let reply = self.client.get("/notifications", Some(token));
+        assert_eq!(reply.status, 200, "{reply:?}");
+        reply.body.as_array().cloned().unwrap_or_default()
+    }
+
+    fn queues(&self) -> Vec<Value> {
+        self.client.runner_get("/_local/queues").body.as_array().cloned().unwrap_or_default()
+    }
+
+    fn queue(&self, function: &str) -> Value {
+        self.queues()
+            .into_iter()
+            .find(|q| q["function"] == function)
+            .unwrap_or_else(|| panic!("no queue for {function}"))
+    }
+}
+
+#[test]
+fn received_stock_lets_a_reservation_through_and_takes_one_copy() {
+    let w = World::new();
+    let received = w.receive("isbn-1", "Clean Code", 2);
+    assert_eq!(received.body, json!({"bookId": "isbn-1", "title": "Clean Code", "quantity": 2}));
+    w.wait_available("isbn-1", 2);
+    let id = w.reserve(&w.alice, "isbn-1");
+    w.wait_status(&w.alice, &id, "Reserved");
+    assert_eq!(w.stock("isbn-1")["quantity"], 1);
+    w.wait_available("isbn-1", 1);
+}
+
+#[test]
+fn receiving_more_copies_adds_to_the_same_book() {
+    let w = World::new();
+    w.receive("isbn-1", "Clean Code", 2);
+    let again = w.receive("isbn-1", "Clean Code", 3);
+    assert_eq!(again.body["quantity"], 5);
+    w.wait_available("isbn-1", 5);
+}
+
+#[test]
+fn with_no_copy_left_the_reservation_fails() {
+    let w = World::new();
+    w.receive("isbn-1", "Clean Code", 1);
+    w.wait_available("isbn-1", 1);
+    let first = w.reserve(&w.alice, "isbn-1");
+    w.wait_status(&w.alice, &first, "Reserved");
+    let second = w.reserve(&w.carol, "isbn-1");
+    w.wait_status(&w.carol, &second, "Failed");
+    assert_eq!(w.stock("isbn-1")["quantity"], 0, "stock never goes negative");
+}
+
+#[test]
+fn canceling_a_reservation_restores_the_copy_and_the_list_follows() {
+    let w = World::new();
+    w.receive("isbn-1", "Clean Code", 1);
+    w.wait_available("isbn-1", 1);
+    let id = w.reserve(&w.alice, "isbn-1");
+    w.wait_status(&w.alice, &id, "Reserved");
+    w.wait_available("isbn-1", 0);
+    let canceled = w.client.post(&format!("/reservations/{id}/cancel"), Some(&w.alice), "");
+    assert_eq!((canceled.status, canceled.body["status"].as_str()), (200, Some("Canceled")), "{canceled:?}");
+    w.wait_available("isbn-1", 1);
+    assert_eq!(w.stock("isbn-1")["quantity"], 1);
+}
+
+#[test]
+fn one_notification_per_reserved_failed_and_canceled() {
+    let w = World::new();
+    w.receive("isbn-1", "Clean Code", 1);
+    w.wait_available("isbn-1", 1);
+    let reserved = w.reserve(&w.alice, "isbn-1");
+    w.wait_status(&w.alice, &reserved, "Reserved");
+    let failed = w.reserve(&w.alice, "isbn-1");
+    w.wait_status(&w.alice, &failed, "Failed");
+    assert_eq!(w.client.post(&format!("/reservations/{reserved}/cancel"), Some(&w.alice), "").status, 200);
+    let all = eventually(CONVERGE, || {
+        let n = w.notifications(&w.alice);
+        (n.len() >= 3).then_some(n)
+    })
+    .expect("three notifications");
+    let kinds: Vec<(&str, &str)> =
+        all.iter().map(|n| (n["kind"].as_str().unwrap(), n["reservationId"].as_str().unwrap())).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("Reserved", reserved.as_str()),
+            ("ReservationFailed", failed.as_str()),
+            ("ReservationCanceled", reserved.as_str())
+        ]
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(w.notifications(&w.alice).len(), 3, "no notification twice");
+    assert!(w.notifications(&w.carol).is_empty(), "notifications are private");
+}
+
+#[test]
+fn a_customer_lists_only_their_own_reservations_newest_first() {
+    let w = World::new();
+    w.receive("isbn-1", "Clean Code", 5);
+    w.wait_available("isbn-1", 5);
+    let first = w.reserve(&w.alice, "isbn-1");
+    let second = w.reserve(&w.alice, "isbn-1");
+    w.reserve(&w.carol, "isbn-1");
+    let mine = w.client.get("/reservations", Some(&w.alice));
+    let ids: Vec<&str> = mine.body.as_array().unwrap().iter().map(|r| r["reservationId"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![second.as_str(), first.as_str()]);
+}
+
+#[test]
+fn reservations_are_accepted_while_stock_is_down_and_resolve_when_it_is_back() {
+    let w = World::new();
+    w.receive("isbn-1", "Clean Code", 2);
+    w.wait_available("isbn-1", 2);
+    let stopped = w.client.runner_post("/_local/bookreservation/contexts/stock/stop", "");
+    assert_eq!(stopped.status, 200, "{stopped:?}");
+    let ids: Vec<String> = (0..3).map(|_| w.reserve(&w.alice, "isbn-1")).collect();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    for id in &ids {
+        assert_eq!(w.status(&w.alice, id), "Requested", "nothing resolves while stock is down");
+    }
+    let waiting = eventually(CONVERGE, || {
+        let q = w.queue("ReserveStockFunction");
+        (q["depth"] == 3).then_some(q)
+    });
+    assert!(waiting.is_some(), "the requests wait in stock's queue: {:?}", w.queue("ReserveStockFunction"));
+    assert_eq!(w.client.runner_post("/_local/bookreservation/contexts/stock/start", "").status, 200);
+    let outcomes: Vec<String> = ids
+        .iter()
+        .map(|id| eventually(CONVERGE, || Some(w.status(&w.alice, id)).filter(|s| s != "Requested")).expect("resolved"))
+        .collect();
+    let mut sorted = outcomes.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec!["Failed", "Reserved", "Reserved"]);
+    assert_eq!(w.stock("isbn-1")["quantity"], 0);
+}
+
+fn envelope(event_id: &str, event_type: &str, source: &str, correlation: &str, version: u64, data: Value) -> Value {
+    json!({
+        "eventId": event_id, "type": event_type, "source": source, "occurredAt": "2026-11-22T10:00:00.000Z",
+        "correlationId": correlation, "version": version, "data": data,
+    })
+}
+
+#[test]
+fn the_same_event_delivered_four_times_has_one_effect() {
+    let w = World::new();
+    w.receive("isbn-1", "Clean Code", 1);
+    w.wait_available("isbn-1", 1);
+    let id = w.reserve(&w.alice, "isbn-1");
+    w.wait_status(&w.alice, &id, "Reserved");
+    w.wait_available("isbn-1", 0);
+
+    // One ReservationCanceled, delivered four times (twice in a batch,
+    // twice published): SNS and SQS promise at-least-once, no more.
+    let data = json!({"reservationId": id, "bookId": "isbn-1", "title": "Clean Code", "customerId": "alice"});
+    let canceled = envelope("0192f0c4-dup0-7000-8000-000000000001", "ReservationCanceled", "reservation", &id, 3, data);
+    for _ in 0..2 {
+        let published =
+            w.client.runner_post("/_local/bookreservation/events", &json!([canceled, canceled]).to_string());
+        assert_eq!(published.status, 202, "{published:?}");
+    }
+    let drained =
+        eventually(CONVERGE, || w.queues().iter().all(|q| q["depth"] == 0 && q["inFlight"] == 0).then_some(()));
+    assert!(drained.is_some(), "{:?}", w.queues());
+    w.wait_available("isbn-1", 1);
+    assert_eq!(w.stock("isbn-1")["quantity"], 1, "one copy back, not four");
+    let kinds: Vec<String> = w.notifications(&w.alice).iter().map(|n| n["kind"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(kinds, vec!["Reserved", "ReservationCanceled"], "one notification for the four deliveries");
+}
+
+#[test]
+fn a_poison_event_goes_to_the_dead_letter_queue_without_blocking_the_batch() {
+    let w = World::new();
+    w.receive("isbn-1", "Clean Code", 1);
+    w.wait_available("isbn-1", 1);
+    // Missing customerId: notify-customer can never handle it.
+    let poison =
+        envelope("poison-1", "Reserved", "reservation", "r-x", 2, json!({"reservationId": "r-x", "title": "T"}));
+    let good = envelope(
+        "good-1",
+        "Reserved",
+        "reservation",
+        "r-y",
+        2,
+        json!({"reservationId": "r-y", "bookId": "isbn-1", "title": "T", "customerId": "alice"}),
+    );
+    let published = w.client.runner_post("/_local/bookreservation/events", &json!([poison, good]).to_string());
+    assert_eq!(published.status, 202);
+    let dead = eventually(CONVERGE, || {
+        let q = w.queue("NotifyCustomerFunction");
+        (q["deadLetters"] == 1 && q["depth"] == 0 && q["inFlight"] == 0).then_some(q)
+    });
+    assert!(dead.is_some(), "after maxReceiveCount the poison is parked: {:?}", w.queue("NotifyCustomerFunction"));
+    assert_eq!(w.notifications(&w.alice).len(), 1, "the good event of the same batch went through");
+
+    let redriven = w.client.runner_post("/_local/bookreservation/queues/NotifyCustomerQueue/redrive", "");
+    assert_eq!((redriven.status, redriven.body["moved"].as_u64()), (200, Some(1)), "{redriven:?}");
+    let back = eventually(CONVERGE, || (w.queue("NotifyCustomerFunction")["deadLetters"] == 1).then_some(()));
+    assert!(back.is_some(), "redriven, retried, and parked again");
+}
+
+#[test]
+fn an_acknowledged_reservation_survives_kill_9_and_resolves_after_restart() {
+    let w = World::with(RunnerOptions { in_memory: false, visibility_timeout_ms: Some(200) });
+    w.receive("isbn-1", "Clean Code", 10);
+    w.wait_available("isbn-1", 10);
+    // Stock's consumers are held so that the saga is surely mid-flight at
+    // the kill: requests wait in stock's queue (the hold itself is not
+    // durable, so after the restart stock consumes again).
+    assert_eq!(w.client.runner_post("/_local/bookreservation/contexts/stock/stop", "").status, 200);
+    let ids: Vec<String> = (0..20).map(|_| w.reserve(&w.alice, "isbn-1")).collect();
+    let queued = eventually(CONVERGE, || (w.queue("ReserveStockFunction")["depth"] == 20).then_some(()));
+    assert!(queued.is_some(), "{:?}", w.queue("ReserveStockFunction"));
+    let runner = w.runner.kill_and_restart();
+    let client = runner.client(SYSTEM);
+    let status = |id: &str| client.get(&format!("/reservations/{id}"), Some(&w.alice)).body["status"].clone();
+    for id in &ids {
+        let resolved = eventually(CONVERGE, || Some(status(id)).filter(|s| s == "Reserved" || s == "Failed"));
+        assert!(resolved.is_some(), "reservation {id} was lost: {:?}", status(id));
+    }
+    let reserved = ids.iter().filter(|id| status(id) == "Reserved").count();
+    assert_eq!(reserved, 10, "exactly the copies on hand were reserved");
+    let stock = client.get("/stocks/isbn-1", Some(&w.staff)).body;
+    assert_eq!(stock["quantity"], 0);
+    let notified = eventually(CONVERGE, || {
+        let n = client.get("/notifications", Some(&w.alice)).body.as_array().map_or(0, Vec::len);
+        (n == 20).then_some(n)
+    });
+    assert!(notified.is_some(), "one notification per outcome, none lost, none twice");
+}
+
+/// Everything a bad request could have touched.
+fn snapshot(w: &World, reservations: &[&str]) -> Value {
+    json!({
+        "books": w.client.get("/books", Some(&w.alice)).body,
+        "stock": w.stock("isbn-1"),
+        "alice": w.client.get("/reservations", Some(&w.alice)).body,
+        "carol": w.client.get("/reservations", Some(&w.carol)).body,
+        "aliceNotes": w.notifications(&w.alice).len(),
+        "carolNotes": w.notifications(&w.carol).len(),
+        "statuses": reservations.iter().map(|id| w.status(&w.alice, id)).collect::<Vec<_>>(),
+    })
+}
+
+#[test]
+fn bad_input_gets_the_contracts_error_and_changes_nothing() {
+    let w = World::new();
+    w.receive("isbn-1", "Clean Code", 2);
+    w.wait_available("isbn-1", 2);
+    let reserved = w.reserve(&w.alice, "isbn-1");
+    w.wait_status(&w.alice, &reserved, "Reserved");
+    let canceled = w.reserve(&w.alice, "isbn-1");
+    w.wait_status(&w.alice, &canceled, "Reserved");
+    assert_eq!(w.client.post(&format!("/reservations/{canceled}/cancel"), Some(&w.alice), "").status, 200);
+    w.wait_available("isbn-1", 1);
+    eventually(CONVERGE, || (w.notifications(&w.alice).len() == 3).then_some(())).expect("notified");
+    let before = snapshot(&w, &[&reserved, &canceled]);
+
+    let (staff, alice, carol) = (w.staff.as_str(), w.alice.as_str(), w.carol.as_str());
+    let forged = forged_token("alice");
+    let expired = expired_token("alice");
+    let get_mine = format!("/reservations/{reserved}");
+    let cancel_mine = format!("/reservations/{reserved}/cancel");
+    let cancel_canceled = format!("/reservations/{canceled}/cancel");
+    let endpoints: Vec<(&str, &str, &str)> = vec![
+        ("POST", "/stocks", r#"{"bookId":"isbn-1","title":"Clean Code","quantity":1}"#),
+        ("GET", "/stocks/isbn-1", ""),
+        ("GET", "/books", ""),
+        ("POST", "/reservations", r#"{"bookId":"isbn-1"}"#),
+        ("GET", "/reservations", ""),
+        ("GET", &get_mine, ""),
+        ("POST", &cancel_mine, ""),
+        ("GET", "/notifications", ""),
+    ];
+    // (method, path, token, body, status, code, field)
+    type Case<'a> = (&'a str, String, Option<&'a str>, &'a str, u16, &'a str, Option<&'a str>);
+    let mut cases: Vec<Case> = Vec::new();
+    for (method, path, body) in &endpoints {
+        cases.push((method, path.to_string(), None, body, 401, "unauthorized", None));
+        cases.push((method, path.to_string(), Some(&forged), body, 401, "unauthorized", None));
+        cases.push((method, path.to_string(), Some(&expired), body, 401, "unauthorized", None));
+    }
+    let stocks = "/stocks".to_string();
+    let reservations = "/reservations".to_string();
+    cases.extend([
+        (
+            "POST",
+            stocks.clone(),
+            Some(alice),
+            r#"{"bookId":"isbn-1","title":"Clean Code","quantity":1}"#,
+            403,
+            "forbidden",
+            None,
+        ),
+        ("POST", stocks.clone(), Some(staff), r#"{"bookId":"isbn-1","#, 400, "malformed_json", None),
+        ("POST", stocks.clone(), Some(staff), "[1,2]", 400, "malformed_json", None),
+        (
+            "POST",
+            stocks.clone(),
+            Some(staff),
+            r#"{"bookId":"isbn-1","quantity":1}"#,
+            400,
+            "invalid_field",
+            Some("title"),
+        ),
+        (
+            "POST",
+            stocks.clone(),
+            Some(staff),
+            r#"{"bookId":"isbn-1","title":"Clean Code","quantity":"3"}"#,
+            400,
+            "invalid_field",
+            Some("quantity"),
+        ),
+        (
+            "POST",
+            stocks.clone(),
+            Some(staff),
+            r#"{"bookId":"isbn-1","title":"Clean Code","quantity":0}"#,
+            400,
+            "invalid_field",
+            Some("quantity"),
+        ),
+        (
+            "POST",
+            stocks.clone(),
+            Some(staff),
+            r#"{"bookId":"isbn-1","title":"Clean Code","quantity":-2}"#,
+            400,
+            "invalid_field",
+            Some("quantity"),
+        ),
+        (
+            "POST",
+            stocks.clone(),
+            Some(staff),
+            r#"{"bookId":"","title":"Clean Code","quantity":1}"#,
+            400,
+            "invalid_field",
+            Some("bookId"),
+        ),
+        (
+            "POST",
+            stocks.clone(),
+            Some(staff),
+            r#"{"bookId":"a b","title":"Clean Code","quantity":1}"#,
+            400,
+            "invalid_field",
+            Some("bookId"),
+        ),
+        (
+            "POST",
+            stocks.clone(),
+            Some(staff),
+            r#"{"bookId":"isbn-1","title":" ","quantity":1}"#,
+            400,
+            "invalid_field",
+            Some("title"),
+        ),
+        (
+            "POST",
+            stocks.clone(),
+            Some(staff),
+            r#"{"bookId":"isbn-1","title":"Emma","quantity":1}"#,
+            409,
+            "title_mismatch",
+            None,
+        ),
+        ("GET", "/stocks/isbn-1".into(), Some(alice), "", 403, "forbidden", None),
+        ("GET", "/stocks/isbn-404".into(), Some(staff), "", 404, "not_found", None),
+        ("POST", reservations.clone(), Some(alice), "{", 400, "malformed_json", None),
+        ("POST", reservations.clone(), Some(alice), "", 400, "malformed_json", None),
+        ("POST", reservations.clone(), Some(alice), "{}", 400, "invalid_field", Some("bookId")),
+        ("POST", reservations.clone(), Some(alice), r#"{"bookId":7}"#, 400, "invalid_field", Some("bookId")),
+        ("POST", reservations.clone(), Some(alice), r#"{"bookId":""}"#, 400, "invalid_field", Some("bookId")),
+        (
+            "POST",
+            reservations.clone(),
+            Some(alice),
+            r#"{"bookId":"isbn-1","customerId":"carol"}"#,
+            400,
+            "invalid_field",
+            Some("customerId"),
+        ),
+        ("POST", reservations.clone(), Some(alice), r#"{"bookId":"isbn-404"}"#, 404, "not_found", None),
+        ("GET", "/reservations/nope".into(), Some(alice), "", 404, "not_found", None),
+        ("GET", get_mine.clone(), Some(carol), "", 403, "forbidden", None),
+        ("POST", "/reservations/nope/cancel".into(), Some(alice), "", 404, "not_found", None),
+        ("POST", cancel_mine.clone(), Some(carol), "", 403, "forbidden", None),
+        ("POST", cancel_canceled.clone(), Some(alice), "", 409, "invalid_state", None),
+        ("DELETE", get_mine.clone(), Some(alice), "", 405, "method_not_allowed", None),
+    ]);
+    for (method, path, token, body, status, code, field) in &cases {
+        let reply = match *method {
+            "GET" => w.client.get(path, *token),
+            "POST" => w.client.post(path, *token, body),
+            _ => w.client.delete(path, *token),
+        };
+        let label = format!("{method} {path} token={} body={body}", token.map_or("none", |_| "some"));
+        assert_eq!(reply.status, *status, "{label}: {reply:?}");
+        if !code.is_empty() {
+            assert_eq!(reply.code(), *code, "{label}: {reply:?}");
+            assert!(reply.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{label}: a human message");
+        }
+        if let Some(field) = field {
+            assert_eq!(reply.body["error"]["field"], *field, "{label}: names the field");
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(snapshot(&w, &[&reserved, &canceled]), before, "bad input changed state");
+}

@@ -1,0 +1,130 @@
+//! Every sample in `events/` (what `sam local invoke` and `cargo lambda
+//! invoke` feed a function) is fed here to the function the template names,
+//! through the same deserialization the Lambda runtime uses, in the order of
+//! one story, and its answer is checked.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use acceptance::repo_root;
+use aws_lambda_events::event::sqs::SqsEvent;
+use embedded::SqliteTable;
+use framework::store::Table;
+use framework::{Deps, Function};
+use lambda_http::request::LambdaRequest;
+use serde_json::Value;
+
+const R1: &str = "0192f0c4-2b1e-7c3a-9a51-4e3b2f1d0a11";
+const R2: &str = "0192f0c4-3c2f-7d4b-8b62-5f4c3e2e1b22";
+
+fn sample(handler: &str) -> String {
+    let path: PathBuf = repo_root().join("events/bookreservation").join(format!("{handler}.json"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+struct Context {
+    table: Arc<dyn Table>,
+    functions: framework::Functions,
+}
+
+impl Context {
+    fn new(functions: framework::Functions) -> Self {
+        Self { table: Arc::new(SqliteTable::open(None).unwrap()), functions }
+    }
+
+    fn function(&self, handler: &str) -> Function {
+        (self.functions)(handler, Deps { table: self.table.clone() }).unwrap_or_else(|| panic!("no function {handler}"))
+    }
+
+    /// Feeds the sample to an HTTP function; returns status and JSON body.
+    async fn http(&self, handler: &str) -> (u16, Value) {
+        let Function::Http(run) = self.function(handler) else { panic!("{handler} is not an HTTP function") };
+        let event: LambdaRequest = serde_json::from_str(&sample(handler)).expect("an API Gateway request");
+        let response = run(event.into()).await;
+        let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
+        (response.status().as_u16(), body)
+    }
+
+    /// Feeds the sample to a queue function; returns the ids it asked to retry.
+    async fn queue(&self, handler: &str) -> Vec<String> {
+        let Function::Queue(run) = self.function(handler) else { panic!("{handler} is not a queue function") };
+        let event: SqsEvent = serde_json::from_str(&sample(handler)).expect("an SQS event");
+        run(event).await.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
+    }
+}
+
+#[test]
+fn every_function_in_the_template_has_a_sample_event() {
+    let systems = local::template::load(&repo_root().join("template.yaml")).unwrap();
+    for system in systems {
+        for function in &system.functions {
+            let name = if function.handler == "relay" {
+                format!("relay-{}", function.context)
+            } else {
+                function.handler.clone()
+            };
+            let path = repo_root().join("events").join(&system.name).join(format!("{name}.json"));
+            assert!(path.exists(), "{} has no sample at {}", function.logical_id, path.display());
+        }
+    }
+}
+
+#[tokio::test]
+async fn reservation_samples_tell_their_story() {
+    let reservation = Context::new(bookreservation_reservation::functions);
+    assert!(reservation.queue("book-list-view").await.is_empty());
+    let (status, books) = reservation.http("list-books").await;
+    assert_eq!(status, 200);
+    assert_eq!(books[0]["title"], "Clean Code");
+
+    let (status, requested) = reservation.http("request-reservation").await;
+    assert_eq!((status, requested["status"].as_str()), (202, Some("Requested")));
+
+    // The sample answers are about R1 (alice) and R2 (carol), requested earlier.
+    for (id, customer) in [(R1, "alice"), (R2, "carol")] {
+        let origin = framework::Origin { source: bookreservation_reservation::SOURCE, correlation_id: id.into() };
+        framework::commit::execute::<bookreservation_reservation::reservation::Reservation, _>(
+            &*reservation.table,
+            id,
+            &origin,
+            None,
+            |_| bookreservation_reservation::reservation::Command::Request {
+                reservation_id: id.into(),
+                book_id: "isbn-9788966260959".into(),
+                title: "Clean Code".into(),
+                customer_id: customer.into(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    assert!(reservation.queue("confirm-reservation").await.is_empty());
+    let (status, r1) = reservation.http("get-reservation").await;
+    assert_eq!((status, r1["status"].as_str()), (200, Some("Reserved")));
+    let (status, mine) = reservation.http("list-reservations").await;
+    assert_eq!((status, mine.as_array().map(Vec::len)), (200, Some(2)), "R1 and the one requested above");
+    let (status, canceled) = reservation.http("cancel-reservation").await;
+    assert_eq!((status, canceled["status"].as_str()), (200, Some("Canceled")));
+}
+
+#[tokio::test]
+async fn stock_samples_tell_their_story() {
+    let stock = Context::new(bookreservation_stock::functions);
+    let (status, received) = stock.http("receive-stock").await;
+    assert_eq!((status, received["quantity"].as_u64()), (200, Some(3)));
+    assert!(stock.queue("reserve-stock").await.is_empty(), "R1 reserved, R2 refused (unknown book)");
+    let (status, after) = stock.http("get-stock").await;
+    assert_eq!((status, after["quantity"].as_u64()), (200, Some(2)));
+    assert!(stock.queue("restore-stock").await.is_empty());
+    assert_eq!(stock.http("get-stock").await.1["quantity"], 3);
+}
+
+#[tokio::test]
+async fn customer_samples_tell_their_story() {
+    let customer = Context::new(bookreservation_customer::functions);
+    assert!(customer.queue("notify-customer").await.is_empty(), "raw and SNS-wrapped records are both read");
+    let (status, notes) = customer.http("list-notifications").await;
+    assert_eq!(status, 200);
+    assert_eq!(notes.as_array().map(Vec::len), Some(1), "alice hears of her own reservation only");
+    assert_eq!(notes[0]["kind"], "Reserved");
+}

@@ -1,0 +1,221 @@
+//! Test support: the local runner as a separate process (as a user runs it),
+//! an HTTP client, tokens, and waiting for eventual consistency.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const SECRET: &str = "acceptance-test-secret";
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the repo").to_owned()
+}
+
+/// The runner binary next to this test binary (`cargo build -p local`
+/// builds it; the README's test command does so first).
+fn runner_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let binary = dir.join("local");
+    assert!(binary.exists(), "{} is missing: run `cargo build -p local` before the acceptance tests", binary.display());
+    binary
+}
+
+pub struct RunnerOptions {
+    pub in_memory: bool,
+    pub visibility_timeout_ms: Option<u64>,
+}
+
+impl Default for RunnerOptions {
+    fn default() -> Self {
+        Self { in_memory: true, visibility_timeout_ms: Some(200) }
+    }
+}
+
+/// A runner process on a free port; killed when dropped.
+pub struct Runner {
+    child: Child,
+    pub base: String,
+    pub data_dir: PathBuf,
+    _data: Option<tempfile::TempDir>,
+    options_in_memory: bool,
+    visibility_timeout_ms: Option<u64>,
+}
+
+impl Runner {
+    pub fn start(options: RunnerOptions) -> Self {
+        let data = tempfile::tempdir().expect("temp dir");
+        let data_dir = data.path().to_owned();
+        let mut runner = Self::spawn(&data_dir, options.in_memory, options.visibility_timeout_ms);
+        runner._data = Some(data);
+        runner
+    }
+
+    fn spawn(data_dir: &Path, in_memory: bool, visibility_timeout_ms: Option<u64>) -> Self {
+        let mut command = Command::new(runner_binary());
+        command
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--template")
+            .arg(repo_root().join("template.yaml"))
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env("LOCAL_JWT_SECRET", SECRET)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if in_memory {
+            command.arg("--in-memory");
+        }
+        if let Some(ms) = visibility_timeout_ms {
+            command.arg("--visibility-timeout-ms").arg(ms.to_string());
+        }
+        let mut child = command.spawn().expect("runner starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut first = String::new();
+        BufReader::new(stdout).read_line(&mut first).expect("runner prints its address");
+        let base = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
+            .to_owned();
+        Self {
+            child,
+            base,
+            data_dir: data_dir.to_owned(),
+            _data: None,
+            options_in_memory: in_memory,
+            visibility_timeout_ms,
+        }
+    }
+
+    /// `kill -9`, then a new runner on the same data directory.
+    pub fn kill_and_restart(mut self) -> Self {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+        let mut next = Self::spawn(&self.data_dir, self.options_in_memory, self.visibility_timeout_ms);
+        next._data = self._data.take();
+        next
+    }
+
+    pub fn client(&self, system: &str) -> Client {
+        Client {
+            base: format!("{}/{system}", self.base),
+            root: self.base.clone(),
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(10)))
+                .build()
+                .into(),
+        }
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn token(sub: &str, groups: &[&str]) -> String {
+    let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+    local::auth::Authorizer::new(SECRET.as_bytes()).mint(sub, &groups, 600)
+}
+
+/// A token signed with another key.
+pub fn forged_token(sub: &str) -> String {
+    local::auth::Authorizer::new(b"not-the-runner-key").mint(sub, &[], 600)
+}
+
+/// A token that expired a minute ago.
+pub fn expired_token(sub: &str) -> String {
+    local::auth::Authorizer::new(SECRET.as_bytes()).mint_at(sub, &[], framework::now_secs() - 120, 60)
+}
+
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The contract's error code, if this is an error.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+pub struct Client {
+    pub base: String,
+    root: String,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    pub fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        read(request.call())
+    }
+
+    pub fn post(&self, path: &str, token: Option<&str>, body: &str) -> Reply {
+        let mut request = self.agent.post(format!("{}{path}", self.base)).header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        read(request.send(body))
+    }
+
+    pub fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        let mut request = self.agent.delete(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        read(request.call())
+    }
+
+    pub fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.post(path, token, &body.to_string())
+    }
+
+    /// Calls the runner's own API (`/health`, `/_local/...`).
+    pub fn runner_post(&self, path: &str, body: &str) -> Reply {
+        read(self.agent.post(format!("{}{path}", self.root)).send(body))
+    }
+
+    pub fn runner_get(&self, path: &str) -> Reply {
+        read(self.agent.get(format!("{}{path}", self.root)).call())
+    }
+}
+
+fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+    let mut response = result.expect("the runner answers");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply { status, body }
+}
+
+/// Polls `probe` until it yields `Some`, for up to `within`.
+pub fn eventually<T>(within: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(value) = probe() {
+            return Some(value);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Views converge within a second locally (the contract); tests allow more
+/// on a loaded CI machine.
+pub const CONVERGE: Duration = Duration::from_secs(5);
