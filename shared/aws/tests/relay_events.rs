@@ -1,0 +1,55 @@
+//! The relay Lambda on the sample stream events of `events/`: what it
+//! publishes, and what it hands back for retry when publishing fails.
+
+use std::sync::Mutex;
+
+use aws_lambda_events::event::dynamodb::Event;
+use framework::envelope::Envelope;
+use framework::relay::{PublishError, Publisher};
+use framework::store::BoxFuture;
+
+#[derive(Default)]
+struct Recording {
+    published: Mutex<Vec<String>>,
+    fail_from: Option<usize>,
+}
+
+impl Publisher for Recording {
+    fn publish<'a>(&'a self, events: &'a [Envelope]) -> BoxFuture<'a, Result<(), PublishError>> {
+        let upto = self.fail_from.unwrap_or(events.len()).min(events.len());
+        self.published.lock().unwrap().extend(events[..upto].iter().map(|e| e.event_type.clone()));
+        let result = match self.fail_from {
+            Some(at) if at < events.len() => Err(PublishError { first_failed: at, reason: "topic down".into() }),
+            _ => Ok(()),
+        };
+        Box::pin(std::future::ready(result))
+    }
+}
+
+fn sample(name: &str) -> Event {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/bookreservation").join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).expect("a DynamoDB stream event")
+}
+
+#[tokio::test]
+async fn the_relay_publishes_every_outbox_record_in_order() {
+    for (file, expected) in [
+        ("relay-reservation.json", vec!["ReservationRequested", "ReservationRequested"]),
+        ("relay-stock.json", vec!["StockReceived", "StockReserved"]),
+    ] {
+        let publisher = Recording::default();
+        let response = aws_adapters::relay::handle(sample(file), &publisher).await;
+        assert!(response.batch_item_failures.is_empty(), "{file}");
+        assert_eq!(*publisher.published.lock().unwrap(), expected, "{file}");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_publish_hands_back_the_first_unpublished_record() {
+    let event = sample("relay-stock.json");
+    let second = event.records[1].change.sequence_number.clone();
+    let publisher = Recording { fail_from: Some(1), ..Default::default() };
+    let response = aws_adapters::relay::handle(event, &publisher).await;
+    let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+    assert_eq!(failed, vec![second], "Lambda retries from the record that did not go out");
+}
