@@ -8,6 +8,7 @@ const SYSTEM: &str = "bookreservation";
 
 struct World {
     runner: Runner,
+    converge: std::time::Duration,
     client: Client,
     staff: String,
     alice: String,
@@ -15,14 +16,22 @@ struct World {
 }
 
 impl World {
-    fn new() -> Self {
-        Self::with(RunnerOptions::default())
+    fn new(backend: Backend) -> Self {
+        Self::with(RunnerOptions::on(backend))
     }
 
     fn with(options: RunnerOptions) -> Self {
+        let converge = options.backend.converge();
         let runner = Runner::start(options);
         let client = runner.client(SYSTEM);
-        Self { client, runner, staff: token("bob", &["staff"]), alice: token("alice", &[]), carol: token("carol", &[]) }
+        Self {
+            client,
+            runner,
+            converge,
+            staff: token("bob", &["staff"]),
+            alice: token("alice", &[]),
+            carol: token("carol", &[]),
+        }
     }
 
     fn receive(&self, book_id: &str, title: &str, quantity: u64) -> Reply {
@@ -43,7 +52,7 @@ impl World {
 
     /// Waits until the book list shows `available` copies.
     fn wait_available(&self, book_id: &str, available: u64) {
-        let shown = eventually(CONVERGE, || self.book(book_id).filter(|b| b["available"] == available));
+        let shown = eventually(self.converge, || self.book(book_id).filter(|b| b["available"] == available));
         assert!(shown.is_some(), "book {book_id} never showed {available} available: {:?}", self.book(book_id));
     }
 
@@ -61,7 +70,7 @@ impl World {
     }
 
     fn wait_status(&self, token: &str, id: &str, wanted: &str) {
-        let reached = eventually(CONVERGE, || (self.status(token, id) == wanted).then_some(()));
+        let reached = eventually(self.converge, || (self.status(token, id) == wanted).then_some(()));
         assert!(reached.is_some(), "reservation {id} stayed {} instead of {wanted}", self.status(token, id));
     }
 
@@ -89,9 +98,8 @@ impl World {
     }
 }
 
-#[test]
-fn received_stock_lets_a_reservation_through_and_takes_one_copy() {
-    let w = World::new();
+fn received_stock_lets_a_reservation_through_and_takes_one_copy(backend: Backend) {
+    let w = World::new(backend);
     let received = w.receive("isbn-1", "Clean Code", 2);
     assert_eq!(received.body, json!({"bookId": "isbn-1", "title": "Clean Code", "quantity": 2}));
     w.wait_available("isbn-1", 2);
@@ -101,18 +109,16 @@ fn received_stock_lets_a_reservation_through_and_takes_one_copy() {
     w.wait_available("isbn-1", 1);
 }
 
-#[test]
-fn receiving_more_copies_adds_to_the_same_book() {
-    let w = World::new();
+fn receiving_more_copies_adds_to_the_same_book(backend: Backend) {
+    let w = World::new(backend);
     w.receive("isbn-1", "Clean Code", 2);
     let again = w.receive("isbn-1", "Clean Code", 3);
     assert_eq!(again.body["quantity"], 5);
     w.wait_available("isbn-1", 5);
 }
 
-#[test]
-fn with_no_copy_left_the_reservation_fails() {
-    let w = World::new();
+fn with_no_copy_left_the_reservation_fails(backend: Backend) {
+    let w = World::new(backend);
     w.receive("isbn-1", "Clean Code", 1);
     w.wait_available("isbn-1", 1);
     let first = w.reserve(&w.alice, "isbn-1");
@@ -122,9 +128,8 @@ fn with_no_copy_left_the_reservation_fails() {
     assert_eq!(w.stock("isbn-1")["quantity"], 0, "stock never goes negative");
 }
 
-#[test]
-fn canceling_a_reservation_restores_the_copy_and_the_list_follows() {
-    let w = World::new();
+fn canceling_a_reservation_restores_the_copy_and_the_list_follows(backend: Backend) {
+    let w = World::new(backend);
     w.receive("isbn-1", "Clean Code", 1);
     w.wait_available("isbn-1", 1);
     let id = w.reserve(&w.alice, "isbn-1");
@@ -136,9 +141,8 @@ fn canceling_a_reservation_restores_the_copy_and_the_list_follows() {
     assert_eq!(w.stock("isbn-1")["quantity"], 1);
 }
 
-#[test]
-fn one_notification_per_reserved_failed_and_canceled() {
-    let w = World::new();
+fn one_notification_per_reserved_failed_and_canceled(backend: Backend) {
+    let w = World::new(backend);
     w.receive("isbn-1", "Clean Code", 1);
     w.wait_available("isbn-1", 1);
     let reserved = w.reserve(&w.alice, "isbn-1");
@@ -146,7 +150,7 @@ fn one_notification_per_reserved_failed_and_canceled() {
     let failed = w.reserve(&w.alice, "isbn-1");
     w.wait_status(&w.alice, &failed, "Failed");
     assert_eq!(w.client.post(&format!("/reservations/{reserved}/cancel"), Some(&w.alice), "").status, 200);
-    let all = eventually(CONVERGE, || {
+    let all = eventually(w.converge, || {
         let n = w.notifications(&w.alice);
         (n.len() >= 3).then_some(n)
     })
@@ -166,9 +170,8 @@ fn one_notification_per_reserved_failed_and_canceled() {
     assert!(w.notifications(&w.carol).is_empty(), "notifications are private");
 }
 
-#[test]
-fn a_customer_lists_only_their_own_reservations_newest_first() {
-    let w = World::new();
+fn a_customer_lists_only_their_own_reservations_newest_first(backend: Backend) {
+    let w = World::new(backend);
     w.receive("isbn-1", "Clean Code", 5);
     w.wait_available("isbn-1", 5);
     let first = w.reserve(&w.alice, "isbn-1");
@@ -179,9 +182,8 @@ fn a_customer_lists_only_their_own_reservations_newest_first() {
     assert_eq!(ids, vec![second.as_str(), first.as_str()]);
 }
 
-#[test]
-fn reservations_are_accepted_while_stock_is_down_and_resolve_when_it_is_back() {
-    let w = World::new();
+fn reservations_are_accepted_while_stock_is_down_and_resolve_when_it_is_back(backend: Backend) {
+    let w = World::new(backend);
     w.receive("isbn-1", "Clean Code", 2);
     w.wait_available("isbn-1", 2);
     let stopped = w.client.runner_post("/_local/bookreservation/contexts/stock/stop", "");
@@ -191,7 +193,7 @@ fn reservations_are_accepted_while_stock_is_down_and_resolve_when_it_is_back() {
     for id in &ids {
         assert_eq!(w.status(&w.alice, id), "Requested", "nothing resolves while stock is down");
     }
-    let waiting = eventually(CONVERGE, || {
+    let waiting = eventually(w.converge, || {
         let q = w.queue("ReserveStockFunction");
         (q["depth"] == 3).then_some(q)
     });
@@ -199,7 +201,9 @@ fn reservations_are_accepted_while_stock_is_down_and_resolve_when_it_is_back() {
     assert_eq!(w.client.runner_post("/_local/bookreservation/contexts/stock/start", "").status, 200);
     let outcomes: Vec<String> = ids
         .iter()
-        .map(|id| eventually(CONVERGE, || Some(w.status(&w.alice, id)).filter(|s| s != "Requested")).expect("resolved"))
+        .map(|id| {
+            eventually(w.converge, || Some(w.status(&w.alice, id)).filter(|s| s != "Requested")).expect("resolved")
+        })
         .collect();
     let mut sorted = outcomes.clone();
     sorted.sort();
@@ -214,14 +218,15 @@ fn envelope(event_id: &str, event_type: &str, source: &str, correlation: &str, v
     })
 }
 
-#[test]
-fn the_same_event_delivered_four_times_has_one_effect() {
-    let w = World::new();
+fn the_same_event_delivered_four_times_has_one_effect(backend: Backend) {
+    let w = World::new(backend);
     w.receive("isbn-1", "Clean Code", 1);
     w.wait_available("isbn-1", 1);
     let id = w.reserve(&w.alice, "isbn-1");
     w.wait_status(&w.alice, &id, "Reserved");
     w.wait_available("isbn-1", 0);
+    let notified = eventually(w.converge, || (w.notifications(&w.alice).len() == 1).then_some(()));
+    assert!(notified.is_some(), "the Reserved notification");
 
     // One ReservationCanceled, delivered four times (twice in a batch,
     // twice published): SNS and SQS promise at-least-once, no more.
@@ -233,7 +238,7 @@ fn the_same_event_delivered_four_times_has_one_effect() {
         assert_eq!(published.status, 202, "{published:?}");
     }
     let drained =
-        eventually(CONVERGE, || w.queues().iter().all(|q| q["depth"] == 0 && q["inFlight"] == 0).then_some(()));
+        eventually(w.converge, || w.queues().iter().all(|q| q["depth"] == 0 && q["inFlight"] == 0).then_some(()));
     assert!(drained.is_some(), "{:?}", w.queues());
     w.wait_available("isbn-1", 1);
     assert_eq!(w.stock("isbn-1")["quantity"], 1, "one copy back, not four");
@@ -241,9 +246,8 @@ fn the_same_event_delivered_four_times_has_one_effect() {
     assert_eq!(kinds, vec!["Reserved", "ReservationCanceled"], "one notification for the four deliveries");
 }
 
-#[test]
-fn a_poison_event_goes_to_the_dead_letter_queue_without_blocking_the_batch() {
-    let w = World::new();
+fn a_poison_event_goes_to_the_dead_letter_queue_without_blocking_the_batch(backend: Backend) {
+    let w = World::new(backend);
     w.receive("isbn-1", "Clean Code", 1);
     w.wait_available("isbn-1", 1);
     // Missing customerId: notify-customer can never handle it.
@@ -259,7 +263,7 @@ fn a_poison_event_goes_to_the_dead_letter_queue_without_blocking_the_batch() {
     );
     let published = w.client.runner_post("/_local/bookreservation/events", &json!([poison, good]).to_string());
     assert_eq!(published.status, 202);
-    let dead = eventually(CONVERGE, || {
+    let dead = eventually(w.converge, || {
         let q = w.queue("NotifyCustomerFunction");
         (q["deadLetters"] == 1 && q["depth"] == 0 && q["inFlight"] == 0).then_some(q)
     });
@@ -268,13 +272,12 @@ fn a_poison_event_goes_to_the_dead_letter_queue_without_blocking_the_batch() {
 
     let redriven = w.client.runner_post("/_local/bookreservation/queues/NotifyCustomerQueue/redrive", "");
     assert_eq!((redriven.status, redriven.body["moved"].as_u64()), (200, Some(1)), "{redriven:?}");
-    let back = eventually(CONVERGE, || (w.queue("NotifyCustomerFunction")["deadLetters"] == 1).then_some(()));
+    let back = eventually(w.converge, || (w.queue("NotifyCustomerFunction")["deadLetters"] == 1).then_some(()));
     assert!(back.is_some(), "redriven, retried, and parked again");
 }
 
-#[test]
-fn an_acknowledged_reservation_survives_kill_9_and_resolves_after_restart() {
-    let w = World::with(RunnerOptions { in_memory: false, visibility_timeout_ms: Some(200) });
+fn an_acknowledged_reservation_survives_kill_9_and_resolves_after_restart(backend: Backend) {
+    let w = World::with(RunnerOptions { in_memory: false, ..RunnerOptions::on(backend) });
     w.receive("isbn-1", "Clean Code", 10);
     w.wait_available("isbn-1", 10);
     // Stock's consumers are held so that the saga is surely mid-flight at
@@ -282,20 +285,20 @@ fn an_acknowledged_reservation_survives_kill_9_and_resolves_after_restart() {
     // durable, so after the restart stock consumes again).
     assert_eq!(w.client.runner_post("/_local/bookreservation/contexts/stock/stop", "").status, 200);
     let ids: Vec<String> = (0..20).map(|_| w.reserve(&w.alice, "isbn-1")).collect();
-    let queued = eventually(CONVERGE, || (w.queue("ReserveStockFunction")["depth"] == 20).then_some(()));
+    let queued = eventually(w.converge, || (w.queue("ReserveStockFunction")["depth"] == 20).then_some(()));
     assert!(queued.is_some(), "{:?}", w.queue("ReserveStockFunction"));
     let runner = w.runner.kill_and_restart();
     let client = runner.client(SYSTEM);
     let status = |id: &str| client.get(&format!("/reservations/{id}"), Some(&w.alice)).body["status"].clone();
     for id in &ids {
-        let resolved = eventually(CONVERGE, || Some(status(id)).filter(|s| s == "Reserved" || s == "Failed"));
+        let resolved = eventually(w.converge, || Some(status(id)).filter(|s| s == "Reserved" || s == "Failed"));
         assert!(resolved.is_some(), "reservation {id} was lost: {:?}", status(id));
     }
     let reserved = ids.iter().filter(|id| status(id) == "Reserved").count();
     assert_eq!(reserved, 10, "exactly the copies on hand were reserved");
     let stock = client.get("/stocks/isbn-1", Some(&w.staff)).body;
     assert_eq!(stock["quantity"], 0);
-    let notified = eventually(CONVERGE, || {
+    let notified = eventually(w.converge, || {
         let n = client.get("/notifications", Some(&w.alice)).body.as_array().map_or(0, Vec::len);
         (n == 20).then_some(n)
     });
@@ -315,9 +318,8 @@ fn snapshot(w: &World, reservations: &[&str]) -> Value {
     })
 }
 
-#[test]
-fn bad_input_gets_the_contracts_error_and_changes_nothing() {
-    let w = World::new();
+fn bad_input_gets_the_contracts_error_and_changes_nothing(backend: Backend) {
+    let w = World::new(backend);
     w.receive("isbn-1", "Clean Code", 2);
     w.wait_available("isbn-1", 2);
     let reserved = w.reserve(&w.alice, "isbn-1");
@@ -326,7 +328,7 @@ fn bad_input_gets_the_contracts_error_and_changes_nothing() {
     w.wait_status(&w.alice, &canceled, "Reserved");
     assert_eq!(w.client.post(&format!("/reservations/{canceled}/cancel"), Some(&w.alice), "").status, 200);
     w.wait_available("isbn-1", 1);
-    eventually(CONVERGE, || (w.notifications(&w.alice).len() == 3).then_some(())).expect("notified");
+    eventually(w.converge, || (w.notifications(&w.alice).len() == 3).then_some(())).expect("notified");
     let before = snapshot(&w, &[&reserved, &canceled]);
 
     let (staff, alice, carol) = (w.staff.as_str(), w.alice.as_str(), w.carol.as_str());
@@ -482,3 +484,29 @@ fn bad_input_gets_the_contracts_error_and_changes_nothing() {
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(snapshot(&w, &[&reserved, &canceled]), before, "bad input changed state");
 }
+
+/// Each story runs on the embedded adapters and, with `--aws`, on moto.
+macro_rules! on_both_backends {
+    ($($story:ident),* $(,)?) => {
+        mod embedded {
+            $(#[test] fn $story() { super::$story(acceptance::Backend::Embedded) })*
+        }
+        mod moto {
+            $(#[test] fn $story() { super::$story(acceptance::Backend::Moto) })*
+        }
+    };
+}
+
+on_both_backends!(
+    received_stock_lets_a_reservation_through_and_takes_one_copy,
+    receiving_more_copies_adds_to_the_same_book,
+    with_no_copy_left_the_reservation_fails,
+    canceling_a_reservation_restores_the_copy_and_the_list_follows,
+    one_notification_per_reserved_failed_and_canceled,
+    a_customer_lists_only_their_own_reservations_newest_first,
+    reservations_are_accepted_while_stock_is_down_and_resolve_when_it_is_back,
+    the_same_event_delivered_four_times_has_one_effect,
+    a_poison_event_goes_to_the_dead_letter_queue_without_blocking_the_batch,
+    bad_input_gets_the_contracts_error_and_changes_nothing,
+    an_acknowledged_reservation_survives_kill_9_and_resolves_after_restart,
+);

@@ -3,5 +3,7 @@
 //! durable storage, with no Docker and no AWS account. See `docs/local-runner.md`.
 
 pub mod auth;
+pub mod aws;
+pub mod backend;
 pub mod runner;
 pub mod template;

@@ -34,6 +34,13 @@ struct ServeArgs {
     /// each queue's VisibilityTimeout from the template).
     #[arg(long)]
     visibility_timeout_ms: Option<u64>,
+    /// Use DynamoDB, SNS and SQS at AWS_ENDPOINT_URL (moto's server, or an
+    /// account) instead of the embedded store; missing resources are created.
+    #[arg(long)]
+    aws: bool,
+    /// Name prefix of the resources `--aws` creates.
+    #[arg(long, default_value = "local")]
+    aws_prefix: String,
 }
 
 #[derive(Subcommand)]
@@ -88,6 +95,11 @@ async fn serve(args: ServeArgs) -> std::process::ExitCode {
         in_memory: args.in_memory,
         bind: args.listen,
         visibility_timeout: args.visibility_timeout_ms.map(Duration::from_millis),
+        backend: if args.aws {
+            runner::Backend::Aws { config: aws_config::load_from_env().await, prefix: args.aws_prefix }
+        } else {
+            runner::Backend::Embedded
+        },
     };
     match runner::start(config, authorizer).await {
         Ok(running) => {

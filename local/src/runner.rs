@@ -17,11 +17,13 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response as AxumResponse};
 use axum::routing::{MethodFilter, MethodRouter, get, post};
 use embedded::{Broker, QueueSpec as BrokerQueue, SqliteTable, Subscription};
-use framework::store::{ChangeStream, Table};
+use framework::relay::Publisher;
+use framework::store::Table;
 use framework::{Deps, Function, HttpFn, QueueFn};
 use serde_json::{Value, json};
 
 use crate::auth::Authorizer;
+use crate::backend::{EmbeddedQueues, EmbeddedStream, Queues, Received, Stream};
 use crate::template::{self, FunctionSpec, System};
 
 #[derive(Debug, Clone)]
@@ -33,6 +35,16 @@ pub struct Config {
     /// Overrides every queue's visibility timeout (how long a failed
     /// message waits before it is retried).
     pub visibility_timeout: Option<Duration>,
+    pub backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// SQLite tables and broker (in `data_dir`, or in memory).
+    Embedded,
+    /// DynamoDB, SNS and SQS at the SDK's endpoint; resources named
+    /// `<prefix>-<system>-<LogicalId>`.
+    Aws { config: aws_config::SdkConfig, prefix: String },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +82,7 @@ struct Consumer {
 
 struct SystemRuntime {
     name: String,
-    broker: Arc<Broker>,
+    queues: Arc<dyn Queues>,
 }
 
 /// Which contexts have their consumers stopped (`/_local/.../stop`).
@@ -104,23 +116,23 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
     let mut routes: BTreeMap<String, MethodRouter<()>> = BTreeMap::new();
     let mut relays = Vec::new();
     for system in &systems {
-        let (runtime, system_consumers, system_relays) = wire_system(system, &config, &authorizer, &mut routes)?;
+        let (runtime, system_consumers, system_relays) = wire_system(system, &config, &authorizer, &mut routes).await?;
         runtimes.push(runtime);
         consumers.extend(system_consumers);
         relays.extend(system_relays);
     }
     let shared = Arc::new(Shared { systems: runtimes, consumers, control: Control::default() });
-    for (table, broker) in relays {
-        tokio::spawn(relay(table, broker));
+    for (stream, topic) in relays {
+        tokio::spawn(relay(stream, topic));
     }
     for consumer in &shared.consumers {
-        let broker = shared
+        let queues = shared
             .systems
             .iter()
             .find(|s| s.name == consumer.system)
-            .map(|s| s.broker.clone())
+            .map(|s| s.queues.clone())
             .expect("consumer of a known system");
-        tokio::spawn(consume(consumer.clone(), broker, shared.clone()));
+        tokio::spawn(consume(consumer.clone(), queues, shared.clone()));
     }
     let mut app = Router::new();
     for (path, methods) in routes {
@@ -145,24 +157,26 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
     Ok(Running { addr, server })
 }
 
-type Relay = (Arc<SqliteTable>, Arc<Broker>);
+type Relay = (Arc<dyn Stream>, Arc<dyn Publisher>);
 
-fn wire_system(
-    system: &System,
-    config: &Config,
-    authorizer: &Authorizer,
-    routes: &mut BTreeMap<String, MethodRouter<()>>,
-) -> Result<(SystemRuntime, Vec<Arc<Consumer>>, Vec<Relay>), StartError> {
+type Tables = HashMap<String, (Arc<dyn Table>, Option<Arc<dyn Stream>>)>;
+
+/// The system's tables (with their streams) and queues on the embedded store.
+fn provision_embedded(system: &System, config: &Config) -> Result<(Tables, Arc<dyn Queues>), StartError> {
     let dir = config.data_dir.join(&system.name);
     if !config.in_memory {
         std::fs::create_dir_all(&dir).map_err(|e| StartError::Storage(format!("{}: {e}", dir.display())))?;
     }
     let path_of = |file: &str| (!config.in_memory).then(|| dir.join(file));
-    let mut tables: HashMap<String, Arc<SqliteTable>> = HashMap::new();
+    let mut tables: Tables = HashMap::new();
     for spec in &system.tables {
-        let table = SqliteTable::open(path_of(&format!("{}.db", spec.logical_id)).as_deref())
-            .map_err(|e| StartError::Storage(e.to_string()))?;
-        tables.insert(spec.logical_id.clone(), Arc::new(table));
+        let table = Arc::new(
+            SqliteTable::open(path_of(&format!("{}.db", spec.logical_id)).as_deref())
+                .map_err(|e| StartError::Storage(e.to_string()))?,
+        );
+        let stream: Option<Arc<dyn Stream>> =
+            spec.stream.then(|| Arc::new(EmbeddedStream(table.clone())) as Arc<dyn Stream>);
+        tables.insert(spec.logical_id.clone(), (table, stream));
     }
     let broker_queues = system
         .queues
@@ -175,18 +189,33 @@ fn wire_system(
         .map(|s| Subscription { queue: s.queue.clone(), event_types: s.event_types.clone(), raw: s.raw })
         .collect();
     let topic = format!("arn:aws:sns:local:000000000000:{}-events", system.name);
-    let broker = Arc::new(
-        Broker::open(path_of("broker.db").as_deref(), topic, broker_queues, subscriptions)
-            .map_err(|e| StartError::Storage(e.to_string()))?,
-    );
+    let broker = Broker::open(path_of("broker.db").as_deref(), topic, broker_queues, subscriptions)
+        .map_err(|e| StartError::Storage(e.to_string()))?;
+    Ok((tables, Arc::new(EmbeddedQueues(Arc::new(broker)))))
+}
+
+async fn wire_system(
+    system: &System,
+    config: &Config,
+    authorizer: &Authorizer,
+    routes: &mut BTreeMap<String, MethodRouter<()>>,
+) -> Result<(SystemRuntime, Vec<Arc<Consumer>>, Vec<Relay>), StartError> {
+    let (tables, queues) = match &config.backend {
+        Backend::Embedded => provision_embedded(system, config)?,
+        Backend::Aws { config: sdk, prefix } => {
+            let provisioned = crate::aws::provision(sdk, prefix, system).await.map_err(StartError::Storage)?;
+            (provisioned.tables, provisioned.queues)
+        }
+    };
     let mut consumers = Vec::new();
     let mut relays = Vec::new();
     for function in &system.functions {
         if let Some(table) = &function.stream {
-            let table = tables.get(table).ok_or_else(|| {
-                StartError::Wiring(format!("{}: stream of unknown table {table}", function.logical_id))
-            })?;
-            relays.push((table.clone(), broker.clone()));
+            let stream = tables
+                .get(table)
+                .and_then(|(_, stream)| stream.clone())
+                .ok_or_else(|| StartError::Wiring(format!("{}: no stream on table {table}", function.logical_id)))?;
+            relays.push((stream, queues.topic()));
             continue;
         }
         let made = make_function(function, &tables)?;
@@ -221,10 +250,10 @@ fn wire_system(
             }
         }
     }
-    Ok((SystemRuntime { name: system.name.clone(), broker }, consumers, relays))
+    Ok((SystemRuntime { name: system.name.clone(), queues }, consumers, relays))
 }
 
-fn make_function(function: &FunctionSpec, tables: &HashMap<String, Arc<SqliteTable>>) -> Result<Function, StartError> {
+fn make_function(function: &FunctionSpec, tables: &Tables) -> Result<Function, StartError> {
     let functions = context_functions(&function.binary)
         .ok_or_else(|| StartError::Wiring(format!("{}: no context crate {}", function.logical_id, function.binary)))?;
     let table_id =
@@ -232,6 +261,7 @@ fn make_function(function: &FunctionSpec, tables: &HashMap<String, Arc<SqliteTab
     let table: Arc<dyn Table> = tables
         .get(table_id)
         .ok_or_else(|| StartError::Wiring(format!("{}: unknown table {table_id}", function.logical_id)))?
+        .0
         .clone();
     functions(&function.handler, Deps { table }).ok_or_else(|| {
         StartError::Wiring(format!("{}: {} has no handler {}", function.logical_id, function.binary, function.handler))
@@ -374,11 +404,11 @@ async fn unknown_route(request: AxumRequest) -> AxumResponse {
 
 /// Outbox → topic, for one table's stream, in order; on a failed publish
 /// the same records are tried again (never skipped).
-async fn relay(table: Arc<SqliteTable>, broker: Arc<Broker>) {
-    let committed = table.committed();
+async fn relay(stream: Arc<dyn Stream>, topic: Arc<dyn Publisher>) {
+    let committed = stream.committed();
     let mut backoff = Duration::from_millis(50);
     loop {
-        let changes = match table.read(0, 256).await {
+        let changes = match stream.next().await {
             Ok(changes) => changes,
             Err(e) => {
                 tracing::error!(error = %e, "stream read failed");
@@ -386,17 +416,18 @@ async fn relay(table: Arc<SqliteTable>, broker: Arc<Broker>) {
                 continue;
             }
         };
-        let Some(last) = changes.last().map(|c| c.sequence) else {
-            let _ = tokio::time::timeout(Duration::from_secs(1), committed.notified()).await;
+        if changes.is_empty() {
+            match &committed {
+                Some(committed) => {
+                    let _ = tokio::time::timeout(Duration::from_secs(1), committed.notified()).await;
+                }
+                None => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
             continue;
-        };
-        match framework::relay::relay(&changes, &*broker).await {
+        }
+        match framework::relay::relay(&changes, &*topic).await {
             Ok(_) => {
-                let relayed: Vec<_> = framework::relay::outbox_events(&changes)
-                    .iter()
-                    .map(|(_, e)| framework::commit::outbox_key(&e.event_id))
-                    .collect();
-                if let Err(e) = table.acknowledge(last, &relayed) {
+                if let Err(e) = stream.acknowledge(&changes).await {
                     tracing::error!(error = %e, "could not acknowledge the stream; events will be relayed again");
                 }
                 backoff = Duration::from_millis(50);
@@ -411,14 +442,14 @@ async fn relay(table: Arc<SqliteTable>, broker: Arc<Broker>) {
 
 /// One queue's event source mapping: receive a batch, invoke, delete what
 /// succeeded; failures come back after the visibility timeout.
-async fn consume(consumer: Arc<Consumer>, broker: Arc<Broker>, shared: Arc<Shared>) {
-    let arrivals = broker.arrivals(&consumer.queue).expect("queue of this broker");
+async fn consume(consumer: Arc<Consumer>, queues: Arc<dyn Queues>, shared: Arc<Shared>) {
+    let arrivals = queues.arrivals(&consumer.queue);
     loop {
         if shared.control.is_stopped(&consumer.system, &consumer.context) {
             let _ = tokio::time::timeout(Duration::from_millis(250), shared.control.resumed.notified()).await;
             continue;
         }
-        let received = match broker.receive(&consumer.queue, consumer.batch_size, consumer.visibility_ms) {
+        let received = match queues.receive(&consumer.queue, consumer.batch_size, consumer.visibility_ms).await {
             Ok(received) => received,
             Err(e) => {
                 tracing::error!(queue = %consumer.queue, error = %e, "receive failed");
@@ -426,8 +457,15 @@ async fn consume(consumer: Arc<Consumer>, broker: Arc<Broker>, shared: Arc<Share
                 continue;
             }
         };
+        if shared.control.is_stopped(&consumer.system, &consumer.context) {
+            // Stopped while this receive was waiting (SQS long polling): the
+            // messages go back to the queue when their visibility times out.
+            continue;
+        }
         if received.is_empty() {
-            let _ = tokio::time::timeout(Duration::from_millis(500), arrivals.notified()).await;
+            if let Some(arrivals) = &arrivals {
+                let _ = tokio::time::timeout(Duration::from_millis(500), arrivals.notified()).await;
+            }
             continue;
         }
         let mut batch = SqsEvent::default();
@@ -445,14 +483,15 @@ async fn consume(consumer: Arc<Consumer>, broker: Arc<Broker>, shared: Arc<Share
             }
         };
         let Some(failed) = failed else { continue };
-        let done: Vec<i64> = received.iter().filter(|m| !failed.contains(&m.message_id)).map(|m| m.receipt).collect();
-        if let Err(e) = broker.delete(&done) {
+        let done: Vec<String> =
+            received.iter().filter(|m| !failed.contains(&m.message_id)).map(|m| m.receipt.clone()).collect();
+        if let Err(e) = queues.delete(&consumer.queue, done).await {
             tracing::error!(queue = %consumer.queue, error = %e, "delete failed; messages will be redelivered");
         }
     }
 }
 
-fn sqs_message(queue: &str, m: &embedded::Received) -> SqsMessage {
+fn sqs_message(queue: &str, m: &Received) -> SqsMessage {
     let mut message = SqsMessage::default();
     message.message_id = Some(m.message_id.clone());
     message.receipt_handle = Some(m.receipt.to_string());
@@ -478,9 +517,12 @@ async fn queues(State(shared): State<Arc<Shared>>) -> AxumResponse {
         let Some(system) = shared.systems.iter().find(|s| s.name == consumer.system) else {
             continue;
         };
-        let depth = system.broker.depth(&consumer.queue).unwrap_or_default();
-        let dlq = system.broker.dead_letter_queue_of(&consumer.queue).map(str::to_owned);
-        let dead = dlq.as_deref().and_then(|d| system.broker.depth(d).ok()).map_or(0, |d| d.visible + d.in_flight);
+        let depth = system.queues.depth(&consumer.queue).await.unwrap_or_default();
+        let dlq = system.queues.dead_letter_queue(&consumer.queue);
+        let dead = match &dlq {
+            Some(dlq) => system.queues.depth(dlq).await.map_or(0, |d| d.visible + d.in_flight),
+            None => 0,
+        };
         rows.push(json!({
             "system": consumer.system,
             "context": consumer.context,
@@ -532,7 +574,7 @@ async fn redrive(
     let Some(runtime) = shared.systems.iter().find(|s| s.name == system) else {
         return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No system {system}."));
     };
-    match runtime.broker.redrive(&queue) {
+    match runtime.queues.redrive(&queue).await {
         Ok(moved) => axum::Json(json!({"queue": queue, "moved": moved})).into_response(),
         Err(e) => error_response(StatusCode::NOT_FOUND, "not_found", &e.to_string()),
     }
@@ -565,7 +607,7 @@ async fn publish(
             );
         }
     };
-    match runtime.broker.publish_events(&events) {
+    match runtime.queues.topic().publish(&events).await {
         Ok(()) => (StatusCode::ACCEPTED, axum::Json(json!({"published": events.len()}))).into_response(),
         Err(e) => error_response(StatusCode::SERVICE_UNAVAILABLE, "unavailable", &e.to_string()),
     }

@@ -24,14 +24,37 @@ fn runner_binary() -> PathBuf {
     binary
 }
 
+/// Which adapters the runner stands on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Backend {
+    /// SQLite tables and broker (the default of `cargo run -p local`).
+    Embedded,
+    /// `--aws` against moto's server: DynamoDB (+ Streams), SNS, SQS.
+    Moto,
+}
+
+impl Backend {
+    /// How long a view may take to converge. The contract says a second
+    /// locally; moto's streams and SQS long polling are slower, and CI is loaded.
+    pub fn converge(self) -> Duration {
+        match self {
+            Self::Embedded => Duration::from_secs(5),
+            Self::Moto => Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
 pub struct RunnerOptions {
+    pub backend: Backend,
+    /// Embedded only: keep everything in memory.
     pub in_memory: bool,
     pub visibility_timeout_ms: Option<u64>,
 }
 
-impl Default for RunnerOptions {
-    fn default() -> Self {
-        Self { in_memory: true, visibility_timeout_ms: Some(200) }
+impl RunnerOptions {
+    pub fn on(backend: Backend) -> Self {
+        Self { backend, in_memory: true, visibility_timeout_ms: Some(200) }
     }
 }
 
@@ -41,20 +64,22 @@ pub struct Runner {
     pub base: String,
     pub data_dir: PathBuf,
     _data: Option<tempfile::TempDir>,
-    options_in_memory: bool,
-    visibility_timeout_ms: Option<u64>,
+    options: RunnerOptions,
+    /// Name prefix of this runner's resources on moto.
+    prefix: String,
 }
 
 impl Runner {
     pub fn start(options: RunnerOptions) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let data_dir = data.path().to_owned();
-        let mut runner = Self::spawn(&data_dir, options.in_memory, options.visibility_timeout_ms);
+        let prefix = format!("t{}", &framework::new_id()[24..]);
+        let mut runner = Self::spawn(&data_dir, options, prefix);
         runner._data = Some(data);
         runner
     }
 
-    fn spawn(data_dir: &Path, in_memory: bool, visibility_timeout_ms: Option<u64>) -> Self {
+    fn spawn(data_dir: &Path, options: RunnerOptions, prefix: String) -> Self {
         let mut command = Command::new(runner_binary());
         command
             .arg("--listen")
@@ -67,10 +92,21 @@ impl Runner {
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        if in_memory {
-            command.arg("--in-memory");
+        match options.backend {
+            Backend::Embedded if options.in_memory => {
+                command.arg("--in-memory");
+            }
+            Backend::Embedded => {}
+            Backend::Moto => {
+                command
+                    .args(["--aws", "--aws-prefix", &prefix])
+                    .env("AWS_ENDPOINT_URL", aws_adapters::testing::moto_endpoint())
+                    .env("AWS_ACCESS_KEY_ID", "testing")
+                    .env("AWS_SECRET_ACCESS_KEY", "testing")
+                    .env("AWS_REGION", "us-east-1");
+            }
         }
-        if let Some(ms) = visibility_timeout_ms {
+        if let Some(ms) = options.visibility_timeout_ms {
             command.arg("--visibility-timeout-ms").arg(ms.to_string());
         }
         let mut child = command.spawn().expect("runner starts");
@@ -82,21 +118,15 @@ impl Runner {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
             .to_owned();
-        Self {
-            child,
-            base,
-            data_dir: data_dir.to_owned(),
-            _data: None,
-            options_in_memory: in_memory,
-            visibility_timeout_ms,
-        }
+        Self { child, base, data_dir: data_dir.to_owned(), _data: None, options, prefix }
     }
 
     /// `kill -9`, then a new runner on the same data directory.
     pub fn kill_and_restart(mut self) -> Self {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaped");
-        let mut next = Self::spawn(&self.data_dir, self.options_in_memory, self.visibility_timeout_ms);
+        let options = self.options;
+        let mut next = Self::spawn(&self.data_dir, options, self.prefix.clone());
         next._data = self._data.take();
         next
     }
@@ -215,7 +245,3 @@ pub fn eventually<T>(within: Duration, mut probe: impl FnMut() -> Option<T>) -> 
         std::thread::sleep(Duration::from_millis(20));
     }
 }
-
-/// Views converge within a second locally (the contract); tests allow more
-/// on a loaded CI machine.
-pub const CONVERGE: Duration = Duration::from_secs(5);
