@@ -38,6 +38,11 @@ struct ServeArgs {
     /// account) instead of the embedded store; missing resources are created.
     #[arg(long)]
     aws: bool,
+    /// Batches of one queue handled at once (Lambda scales SQS consumers
+    /// out the same way); default 4 embedded, 1 with `--aws` (moto's server
+    /// is single-process and long polls are cheap there).
+    #[arg(long)]
+    pollers_per_queue: Option<usize>,
     /// Name prefix of the resources `--aws` creates.
     #[arg(long, default_value = "local")]
     aws_prefix: String,
@@ -62,7 +67,9 @@ enum Command {
     },
 }
 
-#[tokio::main]
+// Storage calls block briefly (SQLite under a mutex); more workers than
+// cores keep the CPU busy while one waits for a lock.
+#[tokio::main(worker_threads = 8)]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
@@ -95,6 +102,7 @@ async fn serve(args: ServeArgs) -> std::process::ExitCode {
         in_memory: args.in_memory,
         bind: args.listen,
         visibility_timeout: args.visibility_timeout_ms.map(Duration::from_millis),
+        pollers_per_queue: args.pollers_per_queue.unwrap_or(if args.aws { 1 } else { 4 }),
         backend: if args.aws {
             runner::Backend::Aws { config: aws_config::load_from_env().await, prefix: args.aws_prefix }
         } else {

@@ -36,6 +36,9 @@ pub struct Config {
     /// message waits before it is retried).
     pub visibility_timeout: Option<Duration>,
     pub backend: Backend,
+    /// Batches of one queue handled at once, as Lambda scales an SQS event
+    /// source out over concurrent invocations.
+    pub pollers_per_queue: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -132,7 +135,9 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
             .find(|s| s.name == consumer.system)
             .map(|s| s.queues.clone())
             .expect("consumer of a known system");
-        tokio::spawn(consume(consumer.clone(), queues, shared.clone()));
+        for _ in 0..config.pollers_per_queue.max(1) {
+            tokio::spawn(consume(consumer.clone(), queues.clone(), shared.clone()));
+        }
     }
     let mut app = Router::new();
     for (path, methods) in routes {
@@ -467,6 +472,12 @@ async fn consume(consumer: Arc<Consumer>, queues: Arc<dyn Queues>, shared: Arc<S
                 let _ = tokio::time::timeout(Duration::from_millis(500), arrivals.notified()).await;
             }
             continue;
+        }
+        if received.len() == consumer.batch_size
+            && let Some(arrivals) = &arrivals
+        {
+            // A full batch: more may be waiting, so wake a sibling poller.
+            arrivals.notify_one();
         }
         let mut batch = SqsEvent::default();
         batch.records = received.iter().map(|m| sqs_message(&consumer.queue, m)).collect();

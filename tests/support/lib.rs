@@ -18,8 +18,13 @@ pub fn repo_root() -> PathBuf {
 /// builds it; the README's test command does so first).
 fn runner_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
-    let binary = dir.join("local");
+    // Beside a binary (target/<profile>/x) or above a test (target/<profile>/deps/x).
+    let beside = exe.parent().expect("a directory").join("local");
+    let binary = if beside.exists() {
+        beside
+    } else {
+        exe.parent().and_then(Path::parent).expect("target/<profile>").join("local")
+    };
     assert!(binary.exists(), "{} is missing: run `cargo build -p local` before the acceptance tests", binary.display());
     binary
 }
@@ -61,6 +66,7 @@ impl RunnerOptions {
 /// A runner process on a free port; killed when dropped.
 pub struct Runner {
     child: Child,
+    pub pid: u32,
     pub base: String,
     pub data_dir: PathBuf,
     _data: Option<tempfile::TempDir>,
@@ -118,7 +124,7 @@ impl Runner {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
             .to_owned();
-        Self { child, base, data_dir: data_dir.to_owned(), _data: None, options, prefix }
+        Self { pid: child.id(), child, base, data_dir: data_dir.to_owned(), _data: None, options, prefix }
     }
 
     /// `kill -9`, then a new runner on the same data directory.
