@@ -27,7 +27,7 @@ fn env(name: &str) -> Result<String, Error> {
 pub async fn run(functions: Functions) -> Result<(), Error> {
     framework::telemetry::init();
     let handler = env("_HANDLER")?;
-    let config = aws_config::load_from_env().await;
+    let config = sdk_config().await;
     if handler == "relay" {
         let publisher = Arc::new(SnsPublisher::new(aws_sdk_sns::Client::new(&config), env("TOPIC_ARN")?));
         return lambda_runtime::run(service_fn(move |event: LambdaEvent<StreamEvent>| {
@@ -53,5 +53,37 @@ pub async fn run(functions: Functions) -> Result<(), Error> {
             .await
         }
         None => Err(format!("this binary has no handler named {handler}").into()),
+    }
+}
+
+/// The CAs every AWS service endpoint chains to (Amazon Trust Services:
+/// Amazon Root CA 1-4, and Starfield Services Root CA G2 that cross-signs them).
+const AMAZON_TRUST_SERVICES: &[u8] = include_bytes!("amazon-trust-services.pem");
+
+/// SDK configuration for a function. Talking to AWS itself, the TLS client
+/// trusts only Amazon's roots: scanning the system's certificate directory
+/// was most of a cold start's cost beyond a bare runtime. With a custom
+/// endpoint (`AWS_ENDPOINT_URL*`: an emulator, a proxy) the system roots
+/// stay, since that endpoint's CA may be any.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let custom_endpoint = std::env::vars_os().any(|(k, _)| k.to_string_lossy().starts_with("AWS_ENDPOINT_URL"));
+    if custom_endpoint {
+        return loader.load().await;
+    }
+    use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    let trust = TrustStore::empty().with_native_roots(false).with_pem_certificate(AMAZON_TRUST_SERVICES);
+    match TlsContext::builder().with_trust_store(trust).build() {
+        Ok(tls) => {
+            let client = aws_smithy_http_client::Builder::new()
+                .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+                .tls_context(tls)
+                .build_https();
+            loader.http_client(client).load().await
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "Amazon roots unusable; falling back to the system's");
+            loader.load().await
+        }
     }
 }
