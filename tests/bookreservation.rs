@@ -280,13 +280,18 @@ fn an_acknowledged_reservation_survives_kill_9_and_resolves_after_restart(backen
     let w = World::with(RunnerOptions { in_memory: false, ..RunnerOptions::on(backend) });
     w.receive("isbn-1", "Clean Code", 10);
     w.wait_available("isbn-1", 10);
-    // Stock's consumers are held so that the saga is surely mid-flight at
-    // the kill: requests wait in stock's queue (the hold itself is not
-    // durable, so after the restart stock consumes again).
+    // Ten requests wait in stock's queue (stock is stopped) ...
     assert_eq!(w.client.runner_post("/_local/bookreservation/contexts/stock/stop", "").status, 200);
-    let ids: Vec<String> = (0..20).map(|_| w.reserve(&w.alice, "isbn-1")).collect();
-    let queued = eventually(w.converge, || (w.queue("ReserveStockFunction")["depth"] == 20).then_some(()));
+    let mut ids: Vec<String> = (0..10).map(|_| w.reserve(&w.alice, "isbn-1")).collect();
+    let queued = eventually(w.converge, || (w.queue("ReserveStockFunction")["depth"] == 10).then_some(()));
     assert!(queued.is_some(), "{:?}", w.queue("ReserveStockFunction"));
+    // ... and ten only in the reservation table's outbox: the reservation
+    // context's relay is stopped, so they are acknowledged but not published.
+    assert_eq!(w.client.runner_post("/_local/bookreservation/contexts/reservation/stop", "").status, 200);
+    ids.extend((0..10).map(|_| w.reserve(&w.alice, "isbn-1")));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(w.queue("ReserveStockFunction")["depth"], 10, "the last ten are not published yet");
+    // kill -9; the holds are not durable, so the new runner runs everything.
     let runner = w.runner.kill_and_restart();
     let client = runner.client(SYSTEM);
     let status = |id: &str| client.get(&format!("/reservations/{id}"), Some(&w.alice)).body["status"].clone();
@@ -356,6 +361,7 @@ fn bad_input_gets_the_contracts_error_and_changes_nothing(backend: Backend) {
         cases.push((method, path.to_string(), Some(&expired), body, 401, "unauthorized", None));
     }
     let stocks = "/stocks".to_string();
+    let long_book = format!(r#"{{"bookId":"{}"}}"#, "b".repeat(3000));
     let reservations = "/reservations".to_string();
     cases.extend([
         (
@@ -459,6 +465,9 @@ fn bad_input_gets_the_contracts_error_and_changes_nothing(backend: Backend) {
         ),
         ("POST", reservations.clone(), Some(alice), r#"{"bookId":"isbn-404"}"#, 404, "not_found", None),
         ("GET", "/reservations/nope".into(), Some(alice), "", 404, "not_found", None),
+        ("GET", format!("/reservations/{}", "r".repeat(3000)), Some(alice), "", 404, "not_found", None),
+        ("GET", format!("/stocks/{}", "b".repeat(3000)), Some(staff), "", 404, "not_found", None),
+        ("POST", reservations.clone(), Some(alice), &long_book, 400, "invalid_field", Some("bookId")),
         ("GET", get_mine.clone(), Some(carol), "", 403, "forbidden", None),
         ("POST", "/reservations/nope/cancel".into(), Some(alice), "", 404, "not_found", None),
         ("POST", cancel_mine.clone(), Some(carol), "", 403, "forbidden", None),

@@ -125,8 +125,8 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
         relays.extend(system_relays);
     }
     let shared = Arc::new(Shared { systems: runtimes, consumers, control: Control::default() });
-    for (stream, topic) in relays {
-        tokio::spawn(relay(stream, topic));
+    for (owner, stream, topic) in relays {
+        tokio::spawn(relay(owner, stream, topic, shared.clone()));
     }
     for consumer in &shared.consumers {
         let queues = shared
@@ -143,14 +143,20 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
     for (path, methods) in routes {
         app = app.route(&path, methods.fallback(method_not_allowed));
     }
-    let inspect = Router::new()
-        .route("/health", get(health))
-        .route("/_local/queues", get(queues))
-        .route("/_local/{system}/contexts/{context}/stop", post(stop_context))
-        .route("/_local/{system}/contexts/{context}/start", post(start_context))
-        .route("/_local/{system}/queues/{queue}/redrive", post(redrive))
-        .route("/_local/{system}/events", post(publish))
-        .with_state(shared.clone());
+    let mut inspect = Router::new().route("/health", get(health));
+    // The control API takes no token (it can stop consumers and inject
+    // events): it is served only to this machine.
+    if config.bind.ip().is_loopback() {
+        inspect = inspect
+            .route("/_local/queues", get(queues))
+            .route("/_local/{system}/contexts/{context}/stop", post(stop_context))
+            .route("/_local/{system}/contexts/{context}/start", post(start_context))
+            .route("/_local/{system}/queues/{queue}/redrive", post(redrive))
+            .route("/_local/{system}/events", post(publish));
+    } else {
+        tracing::warn!(listen = %config.bind, "not a loopback address: the /_local control API is off");
+    }
+    let inspect = inspect.with_state(shared.clone());
     let app = app.merge(inspect).fallback(unknown_route);
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
@@ -162,7 +168,8 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
     Ok(Running { addr, server })
 }
 
-type Relay = (Arc<dyn Stream>, Arc<dyn Publisher>);
+/// `((system, context), stream, topic)`.
+type Relay = ((String, String), Arc<dyn Stream>, Arc<dyn Publisher>);
 
 type Tables = HashMap<String, (Arc<dyn Table>, Option<Arc<dyn Stream>>)>;
 
@@ -220,7 +227,7 @@ async fn wire_system(
                 .get(table)
                 .and_then(|(_, stream)| stream.clone())
                 .ok_or_else(|| StartError::Wiring(format!("{}: no stream on table {table}", function.logical_id)))?;
-            relays.push((stream, queues.topic()));
+            relays.push(((system.name.clone(), function.context.clone()), stream, queues.topic()));
             continue;
         }
         let made = make_function(function, &tables)?;
@@ -409,10 +416,16 @@ async fn unknown_route(request: AxumRequest) -> AxumResponse {
 
 /// Outbox → topic, for one table's stream, in order; on a failed publish
 /// the same records are tried again (never skipped).
-async fn relay(stream: Arc<dyn Stream>, topic: Arc<dyn Publisher>) {
+async fn relay(owner: (String, String), stream: Arc<dyn Stream>, topic: Arc<dyn Publisher>, shared: Arc<Shared>) {
     let committed = stream.committed();
+    let (system, context) = owner;
     let mut backoff = Duration::from_millis(50);
     loop {
+        // The relay is one of its context's functions: it stops with them.
+        if shared.control.is_stopped(&system, &context) {
+            let _ = tokio::time::timeout(Duration::from_millis(250), shared.control.resumed.notified()).await;
+            continue;
+        }
         let changes = match stream.next().await {
             Ok(changes) => changes,
             Err(e) => {

@@ -22,6 +22,10 @@ pub fn changes_of(event: &Event) -> Vec<(String, Change)> {
         .map(|(position, record)| {
             let sequence_number = record.change.sequence_number.clone().unwrap_or_default();
             let image = image_of(&record.change.new_image);
+            if image.is_none() {
+                // Not an item of ours: the relay cannot publish it, and says so.
+                tracing::error!(%sequence_number, event_id = %record.event_id, "stream record without a readable new image; skipped");
+            }
             let key = image.as_ref().map_or_else(|| Key::new("", ""), |i| i.key.clone());
             (sequence_number, Change { sequence: position as u64, key, new_image: image })
         })

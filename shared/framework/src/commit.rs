@@ -178,6 +178,16 @@ impl Commit {
 /// How many times a command is decided again after losing a race.
 const ATTEMPTS: usize = 8;
 
+/// Waits before attempt `attempt` (1-based) after a lost race: full jitter
+/// over an exponential window (2 ms, 4 ms, … capped at 100 ms), so writers
+/// contending for one hot item (a popular book's stock) spread out instead
+/// of colliding again in lockstep and using up the message's receives.
+async fn back_off(attempt: usize) {
+    let window_ms = (2u64 << attempt.min(6)).min(100);
+    let jitter = (uuid::Uuid::now_v7().as_u128() as u64) % (window_ms * 1000 + 1);
+    tokio::time::sleep(std::time::Duration::from_micros(jitter)).await;
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ExecuteError<E: std::error::Error + 'static> {
     /// The aggregate refused the command: a business answer, not a fault.
@@ -221,7 +231,10 @@ where
     A: Aggregate,
     F: Fn(&Loaded<A>) -> A::Command,
 {
-    for _ in 0..ATTEMPTS {
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            back_off(attempt).await;
+        }
         let mut loaded = load::<A>(table, id).await?;
         let events = loaded.state.handle(command(&loaded)).map_err(ExecuteError::Refused)?;
         if events.is_empty() {
@@ -256,9 +269,9 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, CommitError>>,
 {
-    for _ in 1..ATTEMPTS {
+    for n in 1..ATTEMPTS {
         match attempt().await {
-            Err(CommitError::Stale) => continue,
+            Err(CommitError::Stale) => back_off(n).await,
             other => return other,
         }
     }

@@ -183,13 +183,21 @@ fn missing_field_name(message: &str) -> Option<String> {
     Some(rest[..rest.find('`')?].to_owned())
 }
 
+/// Longest id the server makes or accepts; longer ones cannot exist, and
+/// must not reach the store (DynamoDB refuses keys over 1 KB with an error
+/// that would read as an outage).
+pub const MAX_ID_LEN: usize = 128;
+
 pub fn path_param(request: &Request, name: &str) -> Result<String, ApiError> {
-    request
+    let value = request
         .path_parameters_ref()
         .and_then(|p| p.first(name))
         .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| ApiError::invalid_field(name, "is required in the path"))
+        .ok_or_else(|| ApiError::invalid_field(name, "is required in the path"))?;
+    if value.len() > MAX_ID_LEN {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("No such {name}.")));
+    }
+    Ok(value.to_owned())
 }
 
 pub fn query_param(request: &Request, name: &str) -> Option<String> {

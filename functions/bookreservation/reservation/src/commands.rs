@@ -49,8 +49,8 @@ pub async fn request_reservation(table: Arc<dyn Table>, request: Request) -> Rep
     let caller = Caller::of(&request)?;
     let input: RequestReservation = http::body(&request)?;
     let book_id = input.book_id.trim();
-    if book_id.is_empty() {
-        return Err(ApiError::invalid_field("bookId", "must not be empty"));
+    if book_id.is_empty() || book_id.len() > 64 {
+        return Err(ApiError::invalid_field("bookId", "must be 1 to 64 characters"));
     }
     let book = book_list::find(&*table, book_id).await?.ok_or_else(|| ApiError::not_found("book", book_id))?;
     let reservation_id = framework::new_id();
