@@ -16,7 +16,7 @@ use axum::extract::{RawPathParams, Request as AxumRequest, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response as AxumResponse};
 use axum::routing::{MethodFilter, MethodRouter, get, post};
-use embedded::{Broker, QueueSpec as BrokerQueue, SqliteTable, Subscription};
+use embedded::{Broker, QueueSpec as BrokerQueue, SqliteTable, StreamCapture, Subscription};
 use framework::relay::Publisher;
 use framework::store::Table;
 use framework::{Deps, Function, HttpFn, QueueFn};
@@ -182,8 +182,15 @@ fn provision_embedded(system: &System, config: &Config) -> Result<(Tables, Arc<d
     let path_of = |file: &str| (!config.in_memory).then(|| dir.join(file));
     let mut tables: Tables = HashMap::new();
     for spec in &system.tables {
+        // The relay's filter passes only outbox inserts; a table without a
+        // stream keeps no changes at all.
+        let capture = if spec.stream {
+            StreamCapture::PutsWithPrefix(framework::commit::OUTBOX_PREFIX.to_owned())
+        } else {
+            StreamCapture::Off
+        };
         let table = Arc::new(
-            SqliteTable::open(path_of(&format!("{}.db", spec.logical_id)).as_deref())
+            SqliteTable::open_with(path_of(&format!("{}.db", spec.logical_id)).as_deref(), capture)
                 .map_err(|e| StartError::Storage(e.to_string()))?,
         );
         let stream: Option<Arc<dyn Stream>> =

@@ -8,4 +8,4 @@ mod broker;
 mod table;
 
 pub use broker::{Broker, BrokerError, QueueDepth, QueueSpec, Received, Subscription};
-pub use table::SqliteTable;
+pub use table::{SqliteTable, StreamCapture};

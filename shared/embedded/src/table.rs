@@ -16,8 +16,36 @@ use framework::store::{
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::Notify;
 
+/// Which changes the table's stream records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamCapture {
+    /// No stream (a DynamoDB table without `StreamSpecification`).
+    Off,
+    /// Every change, as DynamoDB Streams records them.
+    All,
+    /// Only puts of items whose `pk` starts with this prefix: what a
+    /// relay's event filter (`OUTBOX#` inserts) would let through anyway,
+    /// applied when writing so the rest is never stored.
+    PutsWithPrefix(String),
+}
+
+impl StreamCapture {
+    fn records_put(&self, key: &Key) -> bool {
+        match self {
+            Self::Off => false,
+            Self::All => true,
+            Self::PutsWithPrefix(prefix) => key.pk.starts_with(prefix.as_str()),
+        }
+    }
+
+    fn records_delete(&self) -> bool {
+        *self == Self::All
+    }
+}
+
 pub struct SqliteTable {
     conn: Mutex<Connection>,
+    capture: StreamCapture,
     /// Woken after each commit, so a stream reader need not poll.
     committed: Arc<Notify>,
 }
@@ -54,10 +82,15 @@ fn unavailable(e: rusqlite::Error) -> StoreError {
 
 impl SqliteTable {
     /// Opens (or creates) the table in a file; `None` keeps it in memory.
+    /// Opens (or creates) the table with a full stream.
     pub fn open(path: Option<&Path>) -> Result<Self, StoreError> {
+        Self::open_with(path, StreamCapture::All)
+    }
+
+    pub fn open_with(path: Option<&Path>, capture: StreamCapture) -> Result<Self, StoreError> {
         let conn = open_connection(path).map_err(unavailable)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
-        Ok(Self { conn: Mutex::new(conn), committed: Arc::new(Notify::new()) })
+        Ok(Self { conn: Mutex::new(conn), capture, committed: Arc::new(Notify::new()) })
     }
 
     pub fn committed(&self) -> Arc<Notify> {
@@ -125,19 +158,21 @@ impl SqliteTable {
                     )
                     .and_then(|mut s| s.execute(values))
                     .map_err(unavailable)?;
-                    tx.prepare_cached(
-                        "INSERT INTO stream (pk, sk, version, body, gsi1pk, gsi1sk, expires_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    )
-                    .and_then(|mut s| s.execute(values))
-                    .map_err(unavailable)?;
+                    if self.capture.records_put(&item.key) {
+                        tx.prepare_cached(
+                            "INSERT INTO stream (pk, sk, version, body, gsi1pk, gsi1sk, expires_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        )
+                        .and_then(|mut s| s.execute(values))
+                        .map_err(unavailable)?;
+                    }
                 }
                 WriteOp::Delete { key, .. } => {
                     let deleted = tx
                         .prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
                         .and_then(|mut s| s.execute(params![key.pk, key.sk]))
                         .map_err(unavailable)?;
-                    if deleted > 0 {
+                    if deleted > 0 && self.capture.records_delete() {
                         tx.prepare_cached("INSERT INTO stream (pk, sk) VALUES (?1, ?2)")
                             .and_then(|mut s| s.execute(params![key.pk, key.sk]))
                             .map_err(unavailable)?;

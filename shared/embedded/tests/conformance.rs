@@ -46,3 +46,20 @@ async fn a_committed_write_survives_reopening_the_file() {
     let reopened = SqliteTable::open(Some(&path)).unwrap();
     assert_eq!(reopened.get(&key).await.unwrap().unwrap().body["available"], 3);
 }
+
+#[tokio::test]
+async fn a_filtered_stream_records_only_matching_puts_and_no_stream_records_nothing() {
+    use embedded::StreamCapture;
+    use framework::store::{ChangeStream, Condition, Item, Key, WriteOp};
+    let put = |pk: &str| WriteOp::Put {
+        item: Item::new(Key::new(pk, "S"), 1, serde_json::json!({})),
+        condition: Condition::Always,
+    };
+    let outbox_only = SqliteTable::open_with(None, StreamCapture::PutsWithPrefix("OUTBOX#".into())).unwrap();
+    outbox_only.transact(vec![put("Stock#1"), put("OUTBOX#e1")]).await.unwrap();
+    let keys: Vec<String> = outbox_only.read(0, 10).await.unwrap().into_iter().map(|c| c.key.pk).collect();
+    assert_eq!(keys, vec!["OUTBOX#e1"]);
+    let silent = SqliteTable::open_with(None, StreamCapture::Off).unwrap();
+    silent.transact(vec![put("OUTBOX#e1")]).await.unwrap();
+    assert!(silent.read(0, 10).await.unwrap().is_empty(), "a table without a stream keeps no changes");
+}
