@@ -53,6 +53,26 @@ pub enum Function {
     Queue(QueueFn),
 }
 
+impl Function {
+    /// An HTTP command or query handler on the context's table.
+    pub fn http<F, Fut>(name: &'static str, table: Arc<dyn Table>, handler: F) -> Self
+    where
+        F: Fn(Arc<dyn Table>, lambda_http::Request) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<lambda_http::Response<lambda_http::Body>, ApiError>> + Send + 'static,
+    {
+        Self::Http(http::endpoint(name, move |request| handler(table.clone(), request)))
+    }
+
+    /// A policy or view updater on the context's table, one event at a time.
+    pub fn policy<F, Fut>(name: &'static str, table: Arc<dyn Table>, handler: F) -> Self
+    where
+        F: Fn(Arc<dyn Table>, Envelope) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), PolicyError>> + Send + 'static,
+    {
+        Self::Queue(queue::policy(name, move |envelope| handler(table.clone(), envelope)))
+    }
+}
+
 /// How a context crate exposes its functions to the Lambda bootstrap and
 /// to the local runner: `handler name → function`.
 pub type Functions = fn(handler: &str, deps: Deps) -> Option<Function>;

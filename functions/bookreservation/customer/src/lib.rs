@@ -9,8 +9,7 @@ pub mod notifications;
 
 use std::sync::Arc;
 
-use framework::http::{self, ApiError, Caller, endpoint};
-use framework::queue::policy;
+use framework::http::{self, ApiError, Caller};
 use framework::store::Table;
 use framework::{Deps, Function};
 use lambda_http::{Body, Request, Response};
@@ -25,13 +24,10 @@ pub async fn list_notifications(table: Arc<dyn Table>, request: Request) -> Resu
 pub fn functions(handler: &str, deps: Deps) -> Option<Function> {
     let table = deps.table;
     Some(match handler {
-        "list-notifications" => {
-            Function::Http(endpoint("list-notifications", move |request| list_notifications(table.clone(), request)))
+        "list-notifications" => Function::http("list-notifications", table, list_notifications),
+        notifications::NOTIFY_CUSTOMER => {
+            Function::policy(notifications::NOTIFY_CUSTOMER, table, notifications::notify_customer)
         }
-        notifications::NOTIFY_CUSTOMER => Function::Queue(policy(notifications::NOTIFY_CUSTOMER, move |envelope| {
-            let table = table.clone();
-            async move { notifications::notify_customer(&*table, envelope).await }
-        })),
         _ => return None,
     })
 }

@@ -10,6 +10,7 @@ use framework::commit::{Commit, CommitError};
 use framework::store::{Condition, Item, Key, Query, StoreError, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 pub const NOTIFY_CUSTOMER: &str = "notify-customer";
 
@@ -38,7 +39,8 @@ fn partition(customer_id: &str) -> String {
 
 const SK_PREFIX: &str = "Notification#";
 
-pub async fn notify_customer(table: &dyn Table, envelope: Envelope) -> Result<(), PolicyError> {
+pub async fn notify_customer(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), PolicyError> {
+    let table = &*table;
     let Some(news) = envelope.open::<ReservationNews>()? else {
         return Ok(());
     };

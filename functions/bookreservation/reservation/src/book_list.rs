@@ -9,6 +9,7 @@ use framework::commit::{Commit, CommitError, retry_stale};
 use framework::store::{Condition, Item, Key, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 const PARTITION: &str = "BookList";
 
@@ -66,7 +67,8 @@ fn row_of(item: Item) -> Result<BookRow, serde_json::Error> {
 
 pub const CONSUMER: &str = "book-list-view";
 
-pub async fn on_stock_event(table: &dyn Table, envelope: Envelope) -> Result<(), PolicyError> {
+pub async fn on_stock_event(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), PolicyError> {
+    let table = &*table;
     let Some(event) = envelope.open::<StockEvent>()? else {
         return Ok(());
     };

@@ -5,6 +5,7 @@ use framework::commit::{Inbox, execute};
 use framework::store::Table;
 use framework::{Envelope, Origin, PolicyError};
 use serde::Deserialize;
+use std::sync::Arc;
 
 use crate::SOURCE;
 use crate::reservation::{Command, Reservation};
@@ -19,7 +20,8 @@ pub enum StockAnswer {
     StockReservationFailed { reservation_id: String, reason: String },
 }
 
-pub async fn confirm_reservation(table: &dyn Table, envelope: Envelope) -> Result<(), PolicyError> {
+pub async fn confirm_reservation(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), PolicyError> {
+    let table = &*table;
     let Some(answer) = envelope.open::<StockAnswer>()? else {
         return Ok(());
     };

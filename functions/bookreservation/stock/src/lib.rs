@@ -11,8 +11,6 @@ pub mod commands;
 pub mod policies;
 pub mod stock;
 
-use framework::http::endpoint;
-use framework::queue::policy;
 use framework::{Deps, Function};
 
 /// The `source` of this context's events.
@@ -21,26 +19,11 @@ pub const SOURCE: &str = "stock";
 /// Each function of the context, by its Lambda `Handler` name.
 pub fn functions(handler: &str, deps: Deps) -> Option<Function> {
     let table = deps.table;
-    macro_rules! http {
-        ($name:literal, $f:path) => {{
-            let table = table.clone();
-            Function::Http(endpoint($name, move |request| $f(table.clone(), request)))
-        }};
-    }
-    macro_rules! queue {
-        ($name:path, $f:path) => {{
-            let table = table.clone();
-            Function::Queue(policy($name, move |envelope| {
-                let table = table.clone();
-                async move { $f(&*table, envelope).await }
-            }))
-        }};
-    }
     Some(match handler {
-        "receive-stock" => http!("receive-stock", commands::receive_stock),
-        "get-stock" => http!("get-stock", commands::get_stock),
-        policies::RESERVE_STOCK => queue!(policies::RESERVE_STOCK, policies::reserve_stock),
-        policies::RESTORE_STOCK => queue!(policies::RESTORE_STOCK, policies::restore_stock),
+        "receive-stock" => Function::http("receive-stock", table, commands::receive_stock),
+        "get-stock" => Function::http("get-stock", table, commands::get_stock),
+        policies::RESERVE_STOCK => Function::policy(policies::RESERVE_STOCK, table, policies::reserve_stock),
+        policies::RESTORE_STOCK => Function::policy(policies::RESTORE_STOCK, table, policies::restore_stock),
         _ => return None,
     })
 }

@@ -6,6 +6,7 @@ use framework::commit::{Commit, CommitError, load, retry_stale};
 use framework::store::Table;
 use framework::{Envelope, Origin, PolicyError};
 use serde::Deserialize;
+use std::sync::Arc;
 
 use crate::SOURCE;
 use crate::stock::{Allocation, AllocationStatus, Command, Stock, StockEvent};
@@ -34,7 +35,8 @@ fn settle(outcome: Result<(), CommitError>) -> Result<(), PolicyError> {
 
 /// `ReservationRequested` → one copy set aside (`StockReserved`), or
 /// `StockReservationFailed` when none is left or the book is unknown.
-pub async fn reserve_stock(table: &dyn Table, envelope: Envelope) -> Result<(), PolicyError> {
+pub async fn reserve_stock(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), PolicyError> {
+    let table = &*table;
     let Some(ReservationEvent::ReservationRequested { reservation_id, book_id }) = envelope.open()? else {
         return Ok(());
     };
@@ -70,7 +72,8 @@ pub async fn reserve_stock(table: &dyn Table, envelope: Envelope) -> Result<(), 
 
 /// `ReservationCanceled` → the copy taken for it goes back (`StockRestored`),
 /// once, and only if one was taken.
-pub async fn restore_stock(table: &dyn Table, envelope: Envelope) -> Result<(), PolicyError> {
+pub async fn restore_stock(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), PolicyError> {
+    let table = &*table;
     let Some(ReservationEvent::ReservationCanceled { reservation_id }) = envelope.open()? else {
         return Ok(());
     };
