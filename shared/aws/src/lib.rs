@@ -61,29 +61,65 @@ pub async fn run(functions: Functions) -> Result<(), Error> {
 const AMAZON_TRUST_SERVICES: &[u8] = include_bytes!("amazon-trust-services.pem");
 
 /// SDK configuration for a function. Talking to AWS itself, the TLS client
-/// trusts only Amazon's roots: scanning the system's certificate directory
-/// was most of a cold start's cost beyond a bare runtime. With a custom
-/// endpoint (`AWS_ENDPOINT_URL*`: an emulator, a proxy) the system roots
-/// stay, since that endpoint's CA may be any.
+/// trusts only Amazon's roots (scanning the system's certificate directory
+/// was most of a cold start's cost beyond a bare runtime), and inside Lambda
+/// the region and credentials are taken from the environment the service
+/// sets, without running `aws-config`'s full provider chains. With a custom
+/// endpoint (`AWS_ENDPOINT_URL*`: an emulator, a proxy) the default loading
+/// and the system roots stay, since that endpoint's CA may be any.
 pub async fn sdk_config() -> aws_config::SdkConfig {
     let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     let custom_endpoint = std::env::vars_os().any(|(k, _)| k.to_string_lossy().starts_with("AWS_ENDPOINT_URL"));
     if custom_endpoint {
         return loader.load().await;
     }
+    let Some(client) = amazon_roots_client() else {
+        return loader.load().await;
+    };
+    match lambda_environment_config(client.clone()) {
+        Some(config) => config,
+        None => loader.http_client(client).load().await,
+    }
+}
+
+fn amazon_roots_client() -> Option<aws_sdk_dynamodb::config::SharedHttpClient> {
     use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
     let trust = TrustStore::empty().with_native_roots(false).with_pem_certificate(AMAZON_TRUST_SERVICES);
     match TlsContext::builder().with_trust_store(trust).build() {
-        Ok(tls) => {
-            let client = aws_smithy_http_client::Builder::new()
+        Ok(tls) => Some(
+            aws_smithy_http_client::Builder::new()
                 .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
                 .tls_context(tls)
-                .build_https();
-            loader.http_client(client).load().await
-        }
+                .build_https(),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "Amazon roots unusable; falling back to the system's");
-            loader.load().await
+            None
         }
     }
+}
+
+/// Lambda sets `AWS_REGION` and the function role's credentials in
+/// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`.
+fn lambda_environment_config(client: aws_sdk_dynamodb::config::SharedHttpClient) -> Option<aws_config::SdkConfig> {
+    use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
+    let region = std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty())?;
+    std::env::var_os("AWS_ACCESS_KEY_ID")?;
+    Some(direct_config(client, region, EnvironmentVariableCredentialsProvider::new()))
+}
+
+/// An SDK configuration assembled from its parts, without provider chains.
+pub fn direct_config(
+    client: aws_sdk_dynamodb::config::SharedHttpClient,
+    region: String,
+    credentials: impl aws_sdk_dynamodb::config::ProvideCredentials + 'static,
+) -> aws_config::SdkConfig {
+    use aws_sdk_dynamodb::config::{SharedAsyncSleep, SharedCredentialsProvider};
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region))
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .http_client(client)
+        .sleep_impl(SharedAsyncSleep::new(aws_smithy_async::rt::sleep::TokioSleep::new()))
+        .build()
 }

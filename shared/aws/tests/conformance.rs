@@ -23,3 +23,18 @@ async fn moto_table() -> Arc<dyn Table> {
 }
 
 framework::conformance_suite!(moto_table());
+
+/// The configuration a Lambda builds without `aws-config`'s chains is
+/// complete: requests are signed, retried and answered.
+#[tokio::test]
+async fn the_direct_lambda_configuration_reaches_dynamodb() {
+    let http = aws_smithy_http_client::Builder::new().build_http();
+    let credentials = aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "test");
+    let config = aws_adapters::direct_config(http, "us-east-1".into(), credentials);
+    let dynamodb =
+        aws_sdk_dynamodb::config::Builder::from(&config).endpoint_url(aws_adapters::testing::moto_endpoint()).build();
+    let client = aws_sdk_dynamodb::Client::from_conf(dynamodb);
+    let table = DynamoTable::new(client, format!("direct-{}", framework::new_id()));
+    table.ensure_exists().await.expect("created through the direct configuration");
+    framework::conformance::a_put_item_reads_back_whole(&table).await;
+}
