@@ -98,6 +98,12 @@ impl World {
     }
 }
 
+fn health_answers_without_a_token(backend: Backend) {
+    let w = World::new(backend);
+    let reply = w.client.get("/health", None);
+    assert_eq!((reply.status, reply.body), (200, json!({"status": "ok"})));
+}
+
 fn received_stock_lets_a_reservation_through_and_takes_one_copy(backend: Backend) {
     let w = World::new(backend);
     let received = w.receive("isbn-1", "Clean Code", 2);
@@ -507,6 +513,7 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    health_answers_without_a_token,
     received_stock_lets_a_reservation_through_and_takes_one_copy,
     receiving_more_copies_adds_to_the_same_book,
     with_no_copy_left_the_reservation_fails,

@@ -128,3 +128,11 @@ async fn customer_samples_tell_their_story() {
     assert_eq!(notes.as_array().map(Vec::len), Some(1), "alice hears of her own reservation only");
     assert_eq!(notes[0]["kind"], "Reserved");
 }
+
+#[tokio::test]
+async fn the_health_sample_is_answered_without_a_token() {
+    let event: LambdaRequest = serde_json::from_str(&sample("health")).expect("an API Gateway request");
+    let response = framework::http::health()(event.into()).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(serde_json::from_slice::<Value>(response.body().as_ref()).unwrap(), serde_json::json!({"status": "ok"}));
+}

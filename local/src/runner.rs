@@ -273,6 +273,9 @@ async fn wire_system(
 }
 
 fn make_function(function: &FunctionSpec, tables: &Tables) -> Result<Function, StartError> {
+    if function.handler == framework::http::HEALTH_HANDLER {
+        return Ok(Function::Http(framework::http::health()));
+    }
     let functions = context_functions(&function.binary)
         .ok_or_else(|| StartError::Wiring(format!("{}: no context crate {}", function.logical_id, function.binary)))?;
     let table_id =
@@ -289,6 +292,8 @@ fn make_function(function: &FunctionSpec, tables: &Tables) -> Result<Function, S
 
 struct HttpTarget {
     route_key: String,
+    /// No authorizer on this route (`Auth: NONE`).
+    public: bool,
     run: HttpFn,
     authorizer: Authorizer,
 }
@@ -306,7 +311,12 @@ fn add_route(
         .parse()
         .map_err(|_| StartError::Wiring(format!("{}: bad method {}", function.logical_id, route.method)))?;
     let filter = MethodFilter::try_from(method).map_err(|e| StartError::Wiring(e.to_string()))?;
-    let target = Arc::new(HttpTarget { route_key: format!("{} {}", route.method, route.path), run, authorizer });
+    let target = Arc::new(HttpTarget {
+        route_key: format!("{} {}", route.method, route.path),
+        public: route.public,
+        run,
+        authorizer,
+    });
     let handler = move |params: RawPathParams, request: AxumRequest| {
         let target = target.clone();
         async move { invoke_http(target, params, request).await }
@@ -323,6 +333,7 @@ async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, request: Ax
     let (parts, body) = request.into_parts();
     let authorization = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
     let claims = match target.authorizer.authorize(authorization) {
+        _ if target.public => HashMap::new(),
         Ok(claims) => claims,
         Err(e) => {
             tracing::info!(route = %target.route_key, reason = %e, "unauthorized");

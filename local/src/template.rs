@@ -58,6 +58,8 @@ pub struct Route {
     pub method: String,
     /// API Gateway path syntax: `/reservations/{reservationId}`.
     pub path: String,
+    /// `Auth: {Authorizer: NONE}`: no token checked.
+    pub public: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -214,7 +216,13 @@ fn load_system(path: &Path) -> Result<System, TemplateError> {
                             let (Some(method), Some(route_path)) = (method, route_path) else {
                                 return Err(shape(format!("{id}.{event_id}: HttpApi event needs Method and Path")));
                             };
-                            function.routes.push(Route { method: method.to_uppercase(), path: route_path.to_owned() });
+                            let public =
+                                event_props.pointer("/Auth/Authorizer").and_then(Value::as_str) == Some("NONE");
+                            function.routes.push(Route {
+                                method: method.to_uppercase(),
+                                path: route_path.to_owned(),
+                                public,
+                            });
                         }
                         Some("SQS") => {
                             let queue = event_props
@@ -291,7 +299,9 @@ mod tests {
         let systems = load(&root).unwrap();
         let system = systems.iter().find(|s| s.name == "bookreservation").expect("bookreservation stack");
         let reserve = system.functions.iter().find(|f| f.handler == "request-reservation").unwrap();
-        assert_eq!(reserve.routes, vec![Route { method: "POST".into(), path: "/reservations".into() }]);
+        assert_eq!(reserve.routes, vec![Route { method: "POST".into(), path: "/reservations".into(), public: false }]);
+        let health = system.functions.iter().find(|f| f.handler == "health").expect("a health function");
+        assert!(health.routes.iter().all(|r| r.public), "GET /health needs no token");
         assert_eq!((reserve.binary.as_str(), reserve.context.as_str()), ("bookreservation-reservation", "reservation"));
         let stock_policy = system.functions.iter().find(|f| f.handler == "reserve-stock").unwrap();
         let source = stock_policy.queue.as_ref().expect("an SQS trigger");

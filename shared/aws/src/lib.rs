@@ -27,6 +27,14 @@ fn env(name: &str) -> Result<String, Error> {
 pub async fn run(functions: Functions) -> Result<(), Error> {
     framework::telemetry::init();
     let handler = env("_HANDLER")?;
+    if handler == framework::http::HEALTH_HANDLER {
+        let run = framework::http::health();
+        return lambda_http::run(service_fn(move |request| {
+            let run = run.clone();
+            async move { Ok::<_, Error>(run(request).await) }
+        }))
+        .await;
+    }
     let config = sdk_config().await;
     if handler == "relay" {
         let publisher = Arc::new(SnsPublisher::new(aws_sdk_sns::Client::new(&config), env("TOPIC_ARN")?));

@@ -204,6 +204,15 @@ pub fn query_param(request: &Request, name: &str) -> Option<String> {
     request.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned)
 }
 
+/// The `Handler` of the framework's own health function, which any context
+/// binary serves and which touches no table.
+pub const HEALTH_HANDLER: &str = "health";
+
+/// `GET /health`: the one route without a token (`Auth: NONE` in the template).
+pub fn health() -> HttpFn {
+    endpoint("health", |_request| async { ok(&json!({ "status": "ok" })) })
+}
+
 /// An HTTP function as both the Lambda runtime and the local runner call it.
 pub type HttpFn = Arc<dyn Fn(Request) -> BoxFuture<'static, Response<Body>> + Send + Sync>;
 
