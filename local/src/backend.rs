@@ -120,9 +120,11 @@ impl Stream for EmbeddedStream {
         let result = match changes.last() {
             None => Ok(()),
             Some(last) => {
-                let relayed: Vec<Key> = framework::relay::outbox_events(changes)
+                // The outbox items among them: their keys are on the changes.
+                let relayed: Vec<Key> = changes
                     .iter()
-                    .map(|(_, e)| framework::commit::outbox_key(&e.event_id))
+                    .filter(|c| c.new_image.is_some() && c.key.pk.starts_with(framework::commit::OUTBOX_PREFIX))
+                    .map(|c| c.key.clone())
                     .collect();
                 self.0.acknowledge(last.sequence, &relayed).map_err(|e| e.to_string())
             }

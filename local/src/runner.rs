@@ -96,8 +96,22 @@ struct Control {
 }
 
 impl Control {
+    /// Asked on every poll: a scan of the (tiny) set, without allocating.
     fn is_stopped(&self, system: &str, context: &str) -> bool {
-        self.stopped.lock().unwrap_or_else(|p| p.into_inner()).contains(&(system.to_owned(), context.to_owned()))
+        self.stopped.lock().unwrap_or_else(|p| p.into_inner()).iter().any(|(s, c)| s == system && c == context)
+    }
+
+    fn set_consuming(&self, system: &str, context: &str, consuming: bool) {
+        let mut stopped = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        if consuming {
+            stopped.retain(|(s, c)| !(s == system && c == context));
+        } else {
+            stopped.insert((system.to_owned(), context.to_owned()));
+        }
+        drop(stopped);
+        if consuming {
+            self.resumed.notify_waiters();
+        }
     }
 }
 
@@ -584,29 +598,25 @@ fn known_context(shared: &Shared, system: &str, context: &str) -> bool {
     shared.consumers.iter().any(|c| c.system == system && c.context == context)
 }
 
-async fn stop_context(
-    State(shared): State<Arc<Shared>>,
-    axum::extract::Path((system, context)): axum::extract::Path<(String, String)>,
-) -> AxumResponse {
-    if !known_context(&shared, &system, &context) {
-        return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No consumers of {system}/{context}."));
-    }
-    shared.control.stopped.lock().unwrap_or_else(|p| p.into_inner()).insert((system.clone(), context.clone()));
-    tracing::info!(%system, %context, "consumers stopped");
-    axum::Json(json!({"system": system, "context": context, "consuming": false})).into_response()
+async fn stop_context(state: State<Arc<Shared>>, path: axum::extract::Path<(String, String)>) -> AxumResponse {
+    set_consuming(state, path, false)
 }
 
-async fn start_context(
+async fn start_context(state: State<Arc<Shared>>, path: axum::extract::Path<(String, String)>) -> AxumResponse {
+    set_consuming(state, path, true)
+}
+
+fn set_consuming(
     State(shared): State<Arc<Shared>>,
     axum::extract::Path((system, context)): axum::extract::Path<(String, String)>,
+    consuming: bool,
 ) -> AxumResponse {
     if !known_context(&shared, &system, &context) {
         return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No consumers of {system}/{context}."));
     }
-    shared.control.stopped.lock().unwrap_or_else(|p| p.into_inner()).remove(&(system.clone(), context.clone()));
-    shared.control.resumed.notify_waiters();
-    tracing::info!(%system, %context, "consumers started");
-    axum::Json(json!({"system": system, "context": context, "consuming": true})).into_response()
+    shared.control.set_consuming(&system, &context, consuming);
+    tracing::info!(%system, %context, consuming, "consumers switched");
+    axum::Json(json!({"system": system, "context": context, "consuming": consuming})).into_response()
 }
 
 async fn redrive(

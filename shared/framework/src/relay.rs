@@ -6,6 +6,8 @@
 //! is retried, never skipped. Republishing after a crash is harmless because
 //! every consumer is idempotent on `eventId`.
 
+use serde::Deserialize;
+
 use crate::commit::OUTBOX_PREFIX;
 use crate::envelope::Envelope;
 use crate::store::{BoxFuture, Change};
@@ -31,7 +33,7 @@ pub fn outbox_events(changes: &[Change]) -> Vec<(u64, Envelope)> {
         .filter(|c| c.key.pk.starts_with(OUTBOX_PREFIX))
         .filter_map(|c| {
             let image = c.new_image.as_ref()?;
-            match serde_json::from_value::<Envelope>(image.body.clone()) {
+            match Envelope::deserialize(&image.body) {
                 Ok(envelope) => Some((c.sequence, envelope)),
                 Err(e) => {
                     tracing::error!(pk = %c.key.pk, error = %e, "outbox item is not an event; skipped");
@@ -51,16 +53,15 @@ pub struct RelayFailure {
 /// Publishes the outbox events among `changes`; on failure, returns the
 /// position of the first event that did not go out.
 pub async fn relay(changes: &[Change], publisher: &dyn Publisher) -> Result<usize, RelayFailure> {
-    let events = outbox_events(changes);
-    if events.is_empty() {
+    let (sequences, envelopes): (Vec<u64>, Vec<Envelope>) = outbox_events(changes).into_iter().unzip();
+    if envelopes.is_empty() {
         return Ok(0);
     }
-    let envelopes: Vec<Envelope> = events.iter().map(|(_, e)| e.clone()).collect();
     match publisher.publish(&envelopes).await {
         Ok(()) => Ok(envelopes.len()),
         Err(e) => {
             tracing::warn!(error = %e, "relay will retry");
-            Err(RelayFailure { sequence: events[e.first_failed.min(events.len() - 1)].0 })
+            Err(RelayFailure { sequence: sequences[e.first_failed.min(sequences.len() - 1)] })
         }
     }
 }
