@@ -22,7 +22,7 @@ impl World {
 
     fn with(options: RunnerOptions) -> Self {
         let converge = options.backend.converge();
-        let runner = Runner::start(options);
+        let runner = Runner::start(options.serving(SYSTEM));
         let client = runner.client(SYSTEM);
         Self {
             client,
@@ -498,18 +498,6 @@ fn bad_input_gets_the_contracts_error_and_changes_nothing(backend: Backend) {
     }
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(snapshot(&w, &[&reserved, &canceled]), before, "bad input changed state");
-}
-
-/// Each story runs on the embedded adapters and, with `--aws`, on moto.
-macro_rules! on_both_backends {
-    ($($story:ident),* $(,)?) => {
-        mod embedded {
-            $(#[test] fn $story() { super::$story(acceptance::Backend::Embedded) })*
-        }
-        mod moto {
-            $(#[test] fn $story() { super::$story(acceptance::Backend::Moto) })*
-        }
-    };
 }
 
 on_both_backends!(

@@ -17,38 +17,52 @@ use serde_json::Value;
 const R1: &str = "0192f0c4-2b1e-7c3a-9a51-4e3b2f1d0a11";
 const R2: &str = "0192f0c4-3c2f-7d4b-8b62-5f4c3e2e1b22";
 
-fn sample(handler: &str) -> String {
-    let path: PathBuf = repo_root().join("events/bookreservation").join(format!("{handler}.json"));
+fn sample_of(system: &str, handler: &str) -> String {
+    let path: PathBuf = repo_root().join("events").join(system).join(format!("{handler}.json"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 struct Context {
+    system: &'static str,
+    deps: Deps,
     table: Arc<dyn Table>,
     functions: framework::Functions,
 }
 
 impl Context {
     fn new(functions: framework::Functions) -> Self {
-        Self { table: Arc::new(SqliteTable::open(None).unwrap()), functions }
+        Self::of("bookreservation", functions)
+    }
+
+    fn of(system: &'static str, functions: framework::Functions) -> Self {
+        let table: Arc<dyn Table> = Arc::new(SqliteTable::open(None).unwrap());
+        Self { system, deps: Deps::new(table.clone()), table, functions }
     }
 
     fn function(&self, handler: &str) -> Function {
-        (self.functions)(handler, Deps { table: self.table.clone() }).unwrap_or_else(|| panic!("no function {handler}"))
+        (self.functions)(handler, self.deps.clone()).unwrap_or_else(|| panic!("no function {handler}"))
     }
 
     /// Feeds the sample to an HTTP function; returns status and JSON body.
     async fn http(&self, handler: &str) -> (u16, Value) {
         let Function::Http(run) = self.function(handler) else { panic!("{handler} is not an HTTP function") };
-        let event: LambdaRequest = serde_json::from_str(&sample(handler)).expect("an API Gateway request");
+        let event: LambdaRequest =
+            serde_json::from_str(&sample_of(self.system, handler)).expect("an API Gateway request");
         let response = run(event.into()).await;
         let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
         (response.status().as_u16(), body)
     }
 
+    /// Feeds the sample (a Lambda Invoke payload) to an internal function; returns its reply.
+    async fn internal(&self, handler: &str) -> Value {
+        let Function::Internal(run) = self.function(handler) else { panic!("{handler} is not an internal function") };
+        run(serde_json::from_str(&sample_of(self.system, handler)).expect("JSON")).await
+    }
+
     /// Feeds the sample to a queue function; returns the ids it asked to retry.
     async fn queue(&self, handler: &str) -> Vec<String> {
         let Function::Queue(run) = self.function(handler) else { panic!("{handler} is not a queue function") };
-        let event: SqsEvent = serde_json::from_str(&sample(handler)).expect("an SQS event");
+        let event: SqsEvent = serde_json::from_str(&sample_of(self.system, handler)).expect("an SQS event");
         run(event).await.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
     }
 }
@@ -130,9 +144,96 @@ async fn customer_samples_tell_their_story() {
 }
 
 #[tokio::test]
-async fn the_health_sample_is_answered_without_a_token() {
-    let event: LambdaRequest = serde_json::from_str(&sample("health")).expect("an API Gateway request");
-    let response = framework::http::health()(event.into()).await;
-    assert_eq!(response.status().as_u16(), 200);
-    assert_eq!(serde_json::from_slice::<Value>(response.body().as_ref()).unwrap(), serde_json::json!({"status": "ok"}));
+async fn the_health_samples_are_answered_without_a_token() {
+    for system in ["bookreservation", "gamereward"] {
+        let event: LambdaRequest = serde_json::from_str(&sample_of(system, "health")).expect("an API Gateway request");
+        let response = framework::http::health()(event.into()).await;
+        assert_eq!(response.status().as_u16(), 200, "{system}");
+        let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        assert_eq!(body, serde_json::json!({"status": "ok"}), "{system}");
+    }
+}
+
+// gamereward: one story, alice's mission M1, whose reward, wallet entry
+// and gift ids follow from it (framework::derived_id), as in the samples.
+const M1: &str = "0193a0c1-1a2b-7c3d-8e4f-5a6b7c8d9e01";
+
+#[tokio::test]
+async fn mission_samples_tell_their_story() {
+    let mission = Context::of("gamereward", gamereward_mission::functions);
+    let (status, achieved) = mission.http("achieve-mission").await;
+    assert_eq!((status, achieved["status"].as_str()), (201, Some("Achieved")));
+    let origin = framework::Origin { source: gamereward_mission::SOURCE, correlation_id: M1.into() };
+    framework::commit::execute::<gamereward_mission::mission::Mission, _>(&*mission.table, M1, &origin, None, |_| {
+        gamereward_mission::mission::Command::Achieve {
+            mission_id: M1.into(),
+            name: "First Quest".into(),
+            customer_id: "alice".into(),
+        }
+    })
+    .await
+    .unwrap();
+    assert!(mission.queue("record-reward").await.is_empty());
+    let (status, m1) = mission.http("get-mission").await;
+    assert_eq!(
+        (status, m1["rewardId"].as_str()),
+        (200, Some(gamereward_reward::reward::reward_of_mission(M1).as_str()))
+    );
+}
+
+#[tokio::test]
+async fn reward_samples_tell_their_story() {
+    let reward = Context::of("gamereward", gamereward_reward::functions);
+    assert!(reward.queue("allocate-reward").await.is_empty());
+    let (status, allocated) = reward.http("get-reward").await;
+    assert_eq!(
+        (status, allocated["missionId"].as_str(), allocated["status"].as_str()),
+        (200, Some(M1), Some("Allocated"))
+    );
+    assert!(reward.queue("mark-reward-exchanged").await.is_empty());
+    assert_eq!(reward.http("get-reward").await.1["status"], "Exchanged");
+}
+
+/// Gift's internal function, called in-process (what Lambda Invoke does on AWS).
+struct InProcess(framework::call::InternalFn);
+
+impl framework::call::Remote for InProcess {
+    fn invoke(&self, request: Value) -> framework::store::BoxFuture<'_, Result<Value, framework::call::RemoteError>> {
+        Box::pin(async move { Ok((self.0)(request).await) })
+    }
+}
+
+#[tokio::test]
+async fn wallet_and_gift_samples_tell_their_story() {
+    let gift = Context::of("gamereward", gamereward_gift::functions);
+    let Function::Internal(issue) = gift.function("issue-gift") else { panic!("issue-gift is internal") };
+    let mut wallet = Context::of("gamereward", gamereward_wallet::functions);
+    wallet.deps.remotes.insert(gamereward_wallet::GIFT_FUNCTION.into(), Arc::new(InProcess(issue)));
+    assert!(wallet.queue("issue-wallet-entry").await.is_empty());
+    let (status, entries) = wallet.http("list-wallets").await;
+    assert_eq!((status, entries[0]["status"].as_str()), (200, Some("Issued")));
+    let (status, exchanged) = wallet.http("exchange-reward").await;
+    assert_eq!((status, exchanged["status"].as_str()), (200, Some("Exchanged")), "{exchanged}");
+
+    // The sample call is the one wallet just made: the same gift comes back.
+    let reply = gift.internal("issue-gift").await;
+    assert_eq!((reply["status"].as_u64(), &reply["body"]["giftId"]), (Some(200), &exchanged["giftId"]));
+    let (status, issued) = gift.http("get-gift").await;
+    assert_eq!((status, issued["status"].as_str()), (200, Some("Issued")));
+    let (status, used) = gift.http("use-gift").await;
+    assert_eq!((status, used["status"].as_str()), (200, Some("Used")));
+}
+
+#[tokio::test]
+async fn mypage_samples_tell_their_story() {
+    let mypage = Context::of("gamereward", gamereward_mypage::functions);
+    assert!(mypage.queue("mypage-view").await.is_empty(), "raw and SNS-wrapped records are both read");
+    let (status, rows) = mypage.http("get-mypage").await;
+    assert_eq!(status, 200);
+    assert_eq!(rows.as_array().map(Vec::len), Some(1));
+    let row = &rows[0];
+    assert_eq!(
+        (row["missionId"].as_str(), row["walletStatus"].as_str(), row["giftStatus"].as_str()),
+        (Some(M1), Some("Exchanged"), Some("Used"))
+    );
 }

@@ -46,6 +46,18 @@ struct ServeArgs {
     /// Name prefix of the resources `--aws` creates.
     #[arg(long, default_value = "local")]
     aws_prefix: String,
+    /// A stack parameter, `Name=Value` (as `sam deploy --parameter-overrides`),
+    /// e.g. `CircuitOpenSeconds=2`; repeatable.
+    #[arg(long = "parameter", value_parser = parse_parameter)]
+    parameters: Vec<(String, String)>,
+    /// Serve only this system (repeatable); default: every system of the template.
+    #[arg(long = "system")]
+    systems: Vec<String>,
+}
+
+fn parse_parameter(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text.split_once('=').ok_or("expected Name=Value")?;
+    Ok((name.trim().to_owned(), value.trim().to_owned()))
 }
 
 #[derive(Subcommand)]
@@ -103,6 +115,8 @@ async fn serve(args: ServeArgs) -> std::process::ExitCode {
         bind: args.listen,
         visibility_timeout: args.visibility_timeout_ms.map(Duration::from_millis),
         pollers_per_queue: args.pollers_per_queue.unwrap_or(if args.aws { 1 } else { 4 }),
+        parameters: args.parameters.into_iter().collect(),
+        systems: args.systems,
         backend: if args.aws {
             runner::Backend::Aws { config: aws_config::load_from_env().await, prefix: args.aws_prefix }
         } else {

@@ -39,6 +39,11 @@ pub struct Config {
     /// Batches of one queue handled at once, as Lambda scales an SQS event
     /// source out over concurrent invocations.
     pub pollers_per_queue: usize,
+    /// Stack parameter overrides (`CircuitOpenSeconds=2`), as
+    /// `sam deploy --parameter-overrides` would pass them.
+    pub parameters: HashMap<String, String>,
+    /// Only these systems (empty: all of the template).
+    pub systems: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +73,11 @@ fn context_functions(binary: &str) -> Option<framework::Functions> {
         "bookreservation-reservation" => bookreservation_reservation::functions,
         "bookreservation-stock" => bookreservation_stock::functions,
         "bookreservation-customer" => bookreservation_customer::functions,
+        "gamereward-mission" => gamereward_mission::functions,
+        "gamereward-reward" => gamereward_reward::functions,
+        "gamereward-wallet" => gamereward_wallet::functions,
+        "gamereward-gift" => gamereward_gift::functions,
+        "gamereward-mypage" => gamereward_mypage::functions,
         _ => return None,
     })
 }
@@ -88,11 +98,34 @@ struct SystemRuntime {
     queues: Arc<dyn Queues>,
 }
 
-/// Which contexts have their consumers stopped (`/_local/.../stop`).
+/// Which contexts have their consumers stopped (`/_local/.../stop`), and
+/// how each context's internal functions answer calls (`/_local/.../calls`).
 #[derive(Default)]
 struct Control {
     stopped: Mutex<HashSet<(String, String)>>,
     resumed: tokio::sync::Notify,
+    calls: Mutex<HashMap<(String, String), CallControl>>,
+}
+
+/// How a context's synchronous side behaves, as `/_local` set it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum CallMode {
+    #[default]
+    Up,
+    /// Every call fails at once, as if nothing listened.
+    Down,
+    /// Every call waits `delayMs` before the function runs.
+    Slow,
+}
+
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CallControl {
+    mode: CallMode,
+    delay_ms: u64,
+    /// Calls that arrived at the context (while down too).
+    received: u64,
 }
 
 impl Control {
@@ -115,10 +148,73 @@ impl Control {
     }
 }
 
+impl Control {
+    /// Counts a call arriving at `context` and says how to answer it.
+    fn arriving_call(&self, system: &str, context: &str) -> CallControl {
+        let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+        let control = calls.entry((system.to_owned(), context.to_owned())).or_default();
+        control.received += 1;
+        *control
+    }
+
+    fn set_calls(&self, system: &str, context: &str, mode: CallMode, delay_ms: u64) -> CallControl {
+        let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+        let control = calls.entry((system.to_owned(), context.to_owned())).or_default();
+        control.mode = mode;
+        control.delay_ms = delay_ms;
+        *control
+    }
+
+    fn calls_of(&self, system: &str, context: &str) -> CallControl {
+        let calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+        calls.get(&(system.to_owned(), context.to_owned())).copied().unwrap_or_default()
+    }
+}
+
+/// Another context's internal function, called in-process as Lambda Invoke
+/// would call it: the callee runs to the end on its own task even when the
+/// caller stops waiting, and `/_local` can make it fail or slow down.
+struct LocalRemote {
+    system: String,
+    context: String,
+    run: framework::call::InternalFn,
+    control: Arc<Control>,
+}
+
+impl framework::call::Remote for LocalRemote {
+    fn invoke(&self, request: Value) -> framework::store::BoxFuture<'_, Result<Value, framework::call::RemoteError>> {
+        use framework::call::RemoteError;
+        Box::pin(async move {
+            let control = self.control.arriving_call(&self.system, &self.context);
+            let delay = match control.mode {
+                CallMode::Down => {
+                    return Err(RemoteError::Unreachable(format!(
+                        "{}/{} is down (set by /_local)",
+                        self.system, self.context
+                    )));
+                }
+                CallMode::Slow => Duration::from_millis(control.delay_ms),
+                CallMode::Up => Duration::ZERO,
+            };
+            let run = self.run.clone();
+            let call = tokio::spawn(async move {
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                run(request).await
+            });
+            call.await.map_err(|e| RemoteError::Failed(format!("{}/{} crashed: {e}", self.system, self.context)))
+        })
+    }
+}
+
 struct Shared {
     systems: Vec<SystemRuntime>,
     consumers: Vec<Arc<Consumer>>,
-    control: Control,
+    /// Every function's context, by system: what `/_local` may address.
+    contexts: HashSet<(String, String)>,
+    control: Arc<Control>,
+    circuits: framework::call::Circuits,
 }
 
 pub struct Running {
@@ -127,18 +223,29 @@ pub struct Running {
 }
 
 pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, StartError> {
-    let systems = template::load(&config.template)?;
+    let mut systems = template::load_with(&config.template, &config.parameters)?;
+    if !config.systems.is_empty() {
+        if let Some(unknown) = config.systems.iter().find(|name| !systems.iter().any(|s| &&s.name == name)) {
+            return Err(StartError::Wiring(format!("no system {unknown} in the template")));
+        }
+        systems.retain(|s| config.systems.contains(&s.name));
+    }
     let mut runtimes = Vec::new();
     let mut consumers = Vec::new();
     let mut routes: BTreeMap<String, MethodRouter<()>> = BTreeMap::new();
     let mut relays = Vec::new();
+    let control = Arc::new(Control::default());
+    let circuits = framework::call::Circuits::default();
+    let wiring = Wiring { config: &config, authorizer: &authorizer, control: &control, circuits: &circuits };
     for system in &systems {
-        let (runtime, system_consumers, system_relays) = wire_system(system, &config, &authorizer, &mut routes).await?;
+        let (runtime, system_consumers, system_relays) = wire_system(system, &wiring, &mut routes).await?;
         runtimes.push(runtime);
         consumers.extend(system_consumers);
         relays.extend(system_relays);
     }
-    let shared = Arc::new(Shared { systems: runtimes, consumers, control: Control::default() });
+    let contexts =
+        systems.iter().flat_map(|s| s.functions.iter().map(|f| (s.name.clone(), f.context.clone()))).collect();
+    let shared = Arc::new(Shared { systems: runtimes, consumers, contexts, control, circuits });
     for (owner, stream, topic) in relays {
         tokio::spawn(relay(owner, stream, topic, shared.clone()));
     }
@@ -163,6 +270,8 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
     if config.bind.ip().is_loopback() {
         inspect = inspect
             .route("/_local/queues", get(queues))
+            .route("/_local/circuits", get(list_circuits))
+            .route("/_local/{system}/contexts/{context}/calls", get(get_calls).post(set_calls))
             .route("/_local/{system}/contexts/{context}/stop", post(stop_context))
             .route("/_local/{system}/contexts/{context}/start", post(start_context))
             .route("/_local/{system}/queues/{queue}/redrive", post(redrive))
@@ -227,12 +336,20 @@ fn provision_embedded(system: &System, config: &Config) -> Result<(Tables, Arc<d
     Ok((tables, Arc::new(EmbeddedQueues(Arc::new(broker)))))
 }
 
+/// What every system is wired with.
+struct Wiring<'a> {
+    config: &'a Config,
+    authorizer: &'a Authorizer,
+    control: &'a Arc<Control>,
+    circuits: &'a framework::call::Circuits,
+}
+
 async fn wire_system(
     system: &System,
-    config: &Config,
-    authorizer: &Authorizer,
+    wiring: &Wiring<'_>,
     routes: &mut BTreeMap<String, MethodRouter<()>>,
 ) -> Result<(SystemRuntime, Vec<Arc<Consumer>>, Vec<Relay>), StartError> {
+    let config = wiring.config;
     let (tables, queues) = match &config.backend {
         Backend::Embedded => provision_embedded(system, config)?,
         Backend::Aws { config: sdk, prefix } => {
@@ -242,7 +359,27 @@ async fn wire_system(
     };
     let mut consumers = Vec::new();
     let mut relays = Vec::new();
+    // Internal functions first: the others' remotes point at them.
+    let mut internal: HashMap<&str, Arc<dyn framework::call::Remote>> = HashMap::new();
+    for function in system.functions.iter().filter(|f| f.is_internal()) {
+        let Function::Internal(run) = make_function(function, &tables, &HashMap::new(), wiring.circuits)? else {
+            return Err(StartError::Wiring(format!(
+                "{}: no trigger, but not an internal function",
+                function.logical_id
+            )));
+        };
+        let remote = LocalRemote {
+            system: system.name.clone(),
+            context: function.context.clone(),
+            run,
+            control: wiring.control.clone(),
+        };
+        internal.insert(function.logical_id.as_str(), Arc::new(remote));
+    }
     for function in &system.functions {
+        if function.is_internal() {
+            continue;
+        }
         if let Some(table) = &function.stream {
             let stream = tables
                 .get(table)
@@ -251,11 +388,21 @@ async fn wire_system(
             relays.push(((system.name.clone(), function.context.clone()), stream, queues.topic()));
             continue;
         }
-        let made = make_function(function, &tables)?;
+        let mut remotes = HashMap::new();
+        for (setting, target) in &function.calls {
+            let remote = internal.get(target.as_str()).ok_or_else(|| {
+                StartError::Wiring(format!(
+                    "{}: {setting} names {target}, not an internal function",
+                    function.logical_id
+                ))
+            })?;
+            remotes.insert(setting.clone(), remote.clone());
+        }
+        let made = make_function(function, &tables, &remotes, wiring.circuits)?;
         match (made, &function.queue) {
             (Function::Http(run), None) if !function.routes.is_empty() => {
                 for route in &function.routes {
-                    add_route(routes, system, route, function, run.clone(), authorizer.clone())?;
+                    add_route(routes, system, route, function, run.clone(), wiring.authorizer.clone())?;
                 }
             }
             (Function::Queue(run), Some(source)) => {
@@ -286,7 +433,12 @@ async fn wire_system(
     Ok((SystemRuntime { name: system.name.clone(), queues }, consumers, relays))
 }
 
-fn make_function(function: &FunctionSpec, tables: &Tables) -> Result<Function, StartError> {
+fn make_function(
+    function: &FunctionSpec,
+    tables: &Tables,
+    remotes: &HashMap<String, Arc<dyn framework::call::Remote>>,
+    circuits: &framework::call::Circuits,
+) -> Result<Function, StartError> {
     if function.handler == framework::http::HEALTH_HANDLER {
         return Ok(Function::Http(framework::http::health()));
     }
@@ -299,7 +451,13 @@ fn make_function(function: &FunctionSpec, tables: &Tables) -> Result<Function, S
         .ok_or_else(|| StartError::Wiring(format!("{}: unknown table {table_id}", function.logical_id)))?
         .0
         .clone();
-    functions(&function.handler, Deps { table }).ok_or_else(|| {
+    let deps = Deps {
+        table,
+        remotes: remotes.clone(),
+        settings: Arc::new(function.settings.clone().into_iter().collect()),
+        circuits: circuits.clone(),
+    };
+    functions(&function.handler, deps).ok_or_else(|| {
         StartError::Wiring(format!("{}: {} has no handler {}", function.logical_id, function.binary, function.handler))
     })
 }
@@ -595,7 +753,69 @@ async fn queues(State(shared): State<Arc<Shared>>) -> AxumResponse {
 }
 
 fn known_context(shared: &Shared, system: &str, context: &str) -> bool {
-    shared.consumers.iter().any(|c| c.system == system && c.context == context)
+    shared.contexts.contains(&(system.to_owned(), context.to_owned()))
+}
+
+/// `GET /_local/circuits`: every circuit breaker of the runner.
+async fn list_circuits(State(shared): State<Arc<Shared>>) -> AxumResponse {
+    axum::Json(shared.circuits.statuses()).into_response()
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SetCalls {
+    mode: CallMode,
+    #[serde(default)]
+    delay_ms: u64,
+}
+
+fn calls_answer(system: &str, context: &str, control: CallControl) -> AxumResponse {
+    axum::Json(json!({
+        "system": system,
+        "context": context,
+        "mode": control.mode,
+        "delayMs": control.delay_ms,
+        "received": control.received,
+    }))
+    .into_response()
+}
+
+async fn get_calls(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path((system, context)): axum::extract::Path<(String, String)>,
+) -> AxumResponse {
+    if !known_context(&shared, &system, &context) {
+        return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No context {system}/{context}."));
+    }
+    calls_answer(&system, &context, shared.control.calls_of(&system, &context))
+}
+
+/// `POST /_local/{system}/contexts/{context}/calls {"mode":"down"|"slow"|"up","delayMs":n}`:
+/// how the context's internal functions answer from now on.
+async fn set_calls(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path((system, context)): axum::extract::Path<(String, String)>,
+    body: Bytes,
+) -> AxumResponse {
+    if !known_context(&shared, &system, &context) {
+        return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No context {system}/{context}."));
+    }
+    let set: SetCalls = match serde_json::from_slice(&body) {
+        Ok(set) => set,
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                &format!("Expected {{\"mode\": \"up\"|\"down\"|\"slow\", \"delayMs\": n}}: {e}."),
+            );
+        }
+    };
+    if set.mode == CallMode::Slow && set.delay_ms == 0 {
+        return error_response(StatusCode::BAD_REQUEST, "invalid_field", "delayMs: slow needs a delay above 0.");
+    }
+    let control = shared.control.set_calls(&system, &context, set.mode, set.delay_ms);
+    tracing::info!(%system, %context, mode = ?set.mode, delay_ms = set.delay_ms, "calls switched");
+    calls_answer(&system, &context, control)
 }
 
 async fn stop_context(state: State<Arc<Shared>>, path: axum::extract::Path<(String, String)>) -> AxumResponse {

@@ -7,6 +7,7 @@
 //! Templates use long-form intrinsics (`Ref`, `Fn::GetAtt`), so plain YAML
 //! reads them.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -51,6 +52,19 @@ pub struct FunctionSpec {
     pub queue: Option<QueueSource>,
     /// Logical id of the table whose stream triggers this function.
     pub stream: Option<String>,
+    /// Its environment variables with plain values (parameters resolved to
+    /// their defaults or the runner's overrides): the function's settings.
+    pub settings: BTreeMap<String, String>,
+    /// Variables naming another function of the stack (`GIFT_FUNCTION:
+    /// Ref: IssueGiftFunction.Alias`) → that function's logical id.
+    pub calls: BTreeMap<String, String>,
+}
+
+impl FunctionSpec {
+    /// No route, no queue, no stream: only other functions call it.
+    pub fn is_internal(&self) -> bool {
+        self.routes.is_empty() && self.queue.is_none() && self.stream.is_none()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -102,8 +116,15 @@ fn referenced(value: &Value) -> Option<String> {
     }
 }
 
-/// Reads the root template and every nested system stack it points to.
+/// Reads the root template and every nested system stack it points to,
+/// with every parameter at its default.
 pub fn load(root: &Path) -> Result<Vec<System>, TemplateError> {
+    load_with(root, &HashMap::new())
+}
+
+/// As [`load`], with `overrides` for the stacks' parameters (the runner's
+/// `--parameter Name=Value`, like `sam deploy --parameter-overrides`).
+pub fn load_with(root: &Path, overrides: &HashMap<String, String>) -> Result<Vec<System>, TemplateError> {
     let template = read_yaml(root)?;
     let base = root.parent().unwrap_or(Path::new("."));
     let mut systems = Vec::new();
@@ -115,7 +136,7 @@ pub fn load(root: &Path) -> Result<Vec<System>, TemplateError> {
             continue;
         };
         let path = base.join(location);
-        systems.push(load_system(&path)?);
+        systems.push(load_system(&path, overrides)?);
     }
     systems.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(systems)
@@ -125,9 +146,27 @@ fn resources(template: &Value) -> Vec<(&String, &Value)> {
     template.get("Resources").and_then(Value::as_object).map(|m| m.iter().collect()).unwrap_or_default()
 }
 
-fn load_system(path: &Path) -> Result<System, TemplateError> {
+fn load_system(path: &Path, overrides: &HashMap<String, String>) -> Result<System, TemplateError> {
     let template = read_yaml(path)?;
     let shape = |message: String| TemplateError::Shape { path: path.to_owned(), message };
+    let parameters: HashMap<String, String> = template
+        .get("Parameters")
+        .and_then(Value::as_object)
+        .map(|params| {
+            params
+                .iter()
+                .filter_map(|(name, spec)| {
+                    let value = overrides.get(name).cloned().or_else(|| plain(spec.get("Default")?))?;
+                    Some((name.clone(), value))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let function_ids: Vec<&String> = resources(&template)
+        .into_iter()
+        .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::Function"))
+        .map(|(id, _)| id)
+        .collect();
     let name =
         path.file_stem().and_then(|s| s.to_str()).ok_or_else(|| shape("stack file has no name".into()))?.to_owned();
     let globals_handler_env = template.pointer("/Globals/Function/Environment/Variables").cloned();
@@ -196,6 +235,22 @@ fn load_system(path: &Path) -> Result<System, TemplateError> {
                     .pointer("/Environment/Variables/TABLE_NAME")
                     .or_else(|| globals_handler_env.as_ref().and_then(|g| g.get("TABLE_NAME")))
                     .and_then(referenced);
+                let mut settings = BTreeMap::new();
+                let mut calls = BTreeMap::new();
+                let globals = globals_handler_env.as_ref().and_then(Value::as_object).into_iter().flatten();
+                let own = props.pointer("/Environment/Variables").and_then(Value::as_object).into_iter().flatten();
+                for (name, value) in globals.chain(own) {
+                    if let Some(text) = plain(value) {
+                        settings.insert(name.clone(), text);
+                    } else if let Some(target) = value.get("Ref").and_then(Value::as_str) {
+                        let target = target.strip_suffix(".Alias").unwrap_or(target);
+                        if let Some(value) = parameters.get(target) {
+                            settings.insert(name.clone(), value.clone());
+                        } else if function_ids.iter().any(|f| *f == target) {
+                            calls.insert(name.clone(), target.to_owned());
+                        }
+                    }
+                }
                 let mut function = FunctionSpec {
                     logical_id: id.clone(),
                     binary,
@@ -205,6 +260,8 @@ fn load_system(path: &Path) -> Result<System, TemplateError> {
                     routes: Vec::new(),
                     queue: None,
                     stream: None,
+                    settings,
+                    calls,
                 };
                 let events = props.get("Events").and_then(Value::as_object).cloned().unwrap_or_default();
                 for (event_id, event) in events {
@@ -256,6 +313,16 @@ fn load_system(path: &Path) -> Result<System, TemplateError> {
     }
     system.functions.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
     Ok(system)
+}
+
+/// A scalar as the text an environment variable would hold.
+fn plain(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
 }
 
 fn as_u64(value: &Value) -> Option<u64> {

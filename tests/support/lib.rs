@@ -55,12 +55,40 @@ pub struct RunnerOptions {
     /// Embedded only: keep everything in memory.
     pub in_memory: bool,
     pub visibility_timeout_ms: Option<u64>,
+    /// The one system to serve (`--system`); the others stay off.
+    pub system: Option<&'static str>,
+    /// Stack parameter overrides (`--parameter Name=Value`).
+    pub parameters: &'static [(&'static str, &'static str)],
 }
 
 impl RunnerOptions {
     pub fn on(backend: Backend) -> Self {
-        Self { backend, in_memory: true, visibility_timeout_ms: Some(200) }
+        Self { backend, in_memory: true, visibility_timeout_ms: Some(200), system: None, parameters: &[] }
     }
+
+    /// Only `system` is served: its stories do not pay for the others.
+    pub fn serving(mut self, system: &'static str) -> Self {
+        self.system = Some(system);
+        self
+    }
+
+    pub fn with_parameters(mut self, parameters: &'static [(&'static str, &'static str)]) -> Self {
+        self.parameters = parameters;
+        self
+    }
+}
+
+/// Each story runs on the embedded adapters and, with `--aws`, on moto.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($story:ident),* $(,)?) => {
+        mod embedded {
+            $(#[test] fn $story() { super::$story($crate::Backend::Embedded) })*
+        }
+        mod moto {
+            $(#[test] fn $story() { super::$story($crate::Backend::Moto) })*
+        }
+    };
 }
 
 /// A runner process on a free port; killed when dropped.
@@ -111,6 +139,12 @@ impl Runner {
                     .env("AWS_SECRET_ACCESS_KEY", "testing")
                     .env("AWS_REGION", "us-east-1");
             }
+        }
+        if let Some(system) = options.system {
+            command.arg("--system").arg(system);
+        }
+        for (name, value) in options.parameters {
+            command.arg("--parameter").arg(format!("{name}={value}"));
         }
         if let Some(ms) = options.visibility_timeout_ms {
             command.arg("--visibility-timeout-ms").arg(ms.to_string());

@@ -5,6 +5,8 @@
 //! the HTTP function, the queue function, or the relay of that context.
 
 pub mod dynamo;
+#[cfg(feature = "invoke")]
+pub mod invoke;
 pub mod relay;
 pub mod sns;
 pub mod testing;
@@ -45,7 +47,10 @@ pub async fn run(functions: Functions) -> Result<(), Error> {
         .await;
     }
     let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&config), env("TABLE_NAME")?);
-    match functions(&handler, Deps { table: Arc::new(table) }) {
+    let settings: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let deps =
+        Deps { remotes: remotes(&config, &settings), settings: Arc::new(settings), ..Deps::new(Arc::new(table)) };
+    match functions(&handler, deps) {
         Some(Function::Http(run)) => {
             lambda_http::run(service_fn(move |request| {
                 let run = run.clone();
@@ -60,8 +65,43 @@ pub async fn run(functions: Functions) -> Result<(), Error> {
             }))
             .await
         }
+        Some(Function::Internal(run)) => {
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+                let run = run.clone();
+                async move { Ok::<_, Error>(run(event.payload).await) }
+            }))
+            .await
+        }
         None => Err(format!("this binary has no handler named {handler}").into()),
     }
+}
+
+/// The internal functions this one may call: every `*_FUNCTION` setting
+/// names one (the template sets them), reached by Lambda Invoke.
+#[cfg(feature = "invoke")]
+fn remotes(
+    config: &aws_config::SdkConfig,
+    settings: &std::collections::HashMap<String, String>,
+) -> std::collections::HashMap<String, Arc<dyn framework::call::Remote>> {
+    let named: Vec<_> = settings.iter().filter(|(k, v)| k.ends_with("_FUNCTION") && !v.is_empty()).collect();
+    if named.is_empty() {
+        return Default::default();
+    }
+    let client = invoke::LambdaRemote::client(config);
+    named
+        .into_iter()
+        .map(|(k, v)| {
+            (k.clone(), Arc::new(invoke::LambdaRemote::new(client.clone(), v)) as Arc<dyn framework::call::Remote>)
+        })
+        .collect()
+}
+
+#[cfg(not(feature = "invoke"))]
+fn remotes(
+    _config: &aws_config::SdkConfig,
+    _settings: &std::collections::HashMap<String, String>,
+) -> std::collections::HashMap<String, Arc<dyn framework::call::Remote>> {
+    Default::default()
 }
 
 /// The CAs every AWS service endpoint chains to (Amazon Trust Services:

@@ -27,15 +27,19 @@ impl Publisher for Recording {
 }
 
 fn sample(name: &str) -> Event {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/bookreservation").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events").join(name);
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).expect("a DynamoDB stream event")
 }
 
 #[tokio::test]
 async fn the_relay_publishes_every_outbox_record_in_order() {
     for (file, expected) in [
-        ("relay-reservation.json", vec!["ReservationRequested", "ReservationRequested"]),
-        ("relay-stock.json", vec!["StockReceived", "StockReserved"]),
+        ("bookreservation/relay-reservation.json", vec!["ReservationRequested", "ReservationRequested"]),
+        ("bookreservation/relay-stock.json", vec!["StockReceived", "StockReserved"]),
+        ("gamereward/relay-mission.json", vec!["MissionAchieved"]),
+        ("gamereward/relay-reward.json", vec!["RewardAllocated"]),
+        ("gamereward/relay-wallet.json", vec!["RewardIssued"]),
+        ("gamereward/relay-gift.json", vec!["GiftIssued"]),
     ] {
         let publisher = Recording::default();
         let response = aws_adapters::relay::handle(sample(file), &publisher).await;
@@ -46,7 +50,7 @@ async fn the_relay_publishes_every_outbox_record_in_order() {
 
 #[tokio::test]
 async fn a_failed_publish_hands_back_the_first_unpublished_record() {
-    let event = sample("relay-stock.json");
+    let event = sample("bookreservation/relay-stock.json");
     let second = event.records[1].change.sequence_number.clone();
     let publisher = Recording { fail_from: Some(1), ..Default::default() };
     let response = aws_adapters::relay::handle(event, &publisher).await;

@@ -231,6 +231,36 @@ where
     A: Aggregate,
     F: Fn(&Loaded<A>) -> A::Command,
 {
+    decide(table, id, Some(origin), inbox, command).await
+}
+
+/// As [`execute`], for a change that is the context's own business: the
+/// new state (and inbox record) are written, the events are not published.
+/// (A mission noting its reward id: the world already heard `RewardAllocated`.)
+pub async fn record<A, F>(
+    table: &dyn Table,
+    id: &str,
+    inbox: Option<Inbox<'_>>,
+    command: F,
+) -> Result<Executed<A>, ExecuteError<A::Error>>
+where
+    A: Aggregate,
+    F: Fn(&Loaded<A>) -> A::Command,
+{
+    decide(table, id, None, inbox, command).await
+}
+
+async fn decide<A, F>(
+    table: &dyn Table,
+    id: &str,
+    origin: Option<&Origin>,
+    inbox: Option<Inbox<'_>>,
+    command: F,
+) -> Result<Executed<A>, ExecuteError<A::Error>>
+where
+    A: Aggregate,
+    F: Fn(&Loaded<A>) -> A::Command,
+{
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
             back_off(attempt).await;
@@ -241,7 +271,11 @@ where
             return Ok(Executed { aggregate: loaded, events: Vec::new(), duplicate: false });
         }
         let mut commit = Commit::new();
-        commit.aggregate(&mut loaded, &events, origin).map_err(|e| match e {
+        let staged = match origin {
+            Some(origin) => commit.aggregate(&mut loaded, &events, origin),
+            None => commit.save(&mut loaded, &events),
+        };
+        staged.map_err(|e| match e {
             CommitError::Envelope(e) => ExecuteError::Envelope(e),
             other => ExecuteError::Store(StoreError::Invalid(other.to_string())),
         })?;

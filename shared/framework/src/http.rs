@@ -68,6 +68,28 @@ impl ApiError {
         Self { retry_after: Some(retry_after), ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message) }
     }
 
+    pub fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
+    }
+
+    /// A command that did not go through: the context says what its
+    /// aggregate's refusals mean; the rest is the same everywhere.
+    pub fn from_execute<E: std::error::Error>(
+        error: crate::commit::ExecuteError<E>,
+        refused: impl FnOnce(E) -> ApiError,
+    ) -> Self {
+        use crate::commit::ExecuteError;
+        match error {
+            ExecuteError::Refused(e) => refused(e),
+            ExecuteError::Store(e) => e.into(),
+            ExecuteError::Contended => Self::unavailable("This is busy; try again.", 1),
+            ExecuteError::Envelope(e) => {
+                tracing::error!(error = %e, "event could not be wrapped");
+                Self::internal()
+            }
+        }
+    }
+
     pub fn into_response(self) -> Response<Body> {
         let mut error = json!({ "code": self.code, "message": self.message });
         if let Some(field) = &self.field {
@@ -88,7 +110,7 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(_) | StoreError::Conflict => {
                 Self::unavailable("The service is busy; try again shortly.", 1)
             }
-            _ => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side."),
+            _ => Self::internal(),
         }
     }
 }
@@ -148,6 +170,11 @@ impl Caller {
     pub fn require_staff(&self) -> Result<(), ApiError> {
         if self.is_staff() { Ok(()) } else { Err(ApiError::staff_only()) }
     }
+
+    /// `403` unless the caller is `owner`.
+    pub fn require_owner(&self, owner: &str, what: &str) -> Result<(), ApiError> {
+        if self.sub == owner { Ok(()) } else { Err(ApiError::not_owner(what)) }
+    }
 }
 
 /// HTTP APIs flatten array claims into one string: `[staff admin]`. A JSON
@@ -170,12 +197,15 @@ pub fn body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
     if !value.is_object() {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "The body must be a JSON object."));
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        let field = if path == "." { missing_field_name(&inner).unwrap_or_else(|| "body".to_owned()) } else { path };
-        ApiError::invalid_field(&field, inner)
-    })
+    serde_path_to_error::deserialize(value).map_err(field_error)
+}
+
+/// The contract's `400` for a body that parsed as JSON but not as `T`.
+pub(crate) fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    let inner = e.into_inner().to_string();
+    let field = if path == "." { missing_field_name(&inner).unwrap_or_else(|| "body".to_owned()) } else { path };
+    ApiError::invalid_field(&field, inner)
 }
 
 fn missing_field_name(message: &str) -> Option<String> {
@@ -196,6 +226,15 @@ pub fn path_param(request: &Request, name: &str) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::invalid_field(name, "is required in the path"))?;
     if value.len() > MAX_ID_LEN {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("No such {name}.")));
+    }
+    Ok(value.to_owned())
+}
+
+/// A trimmed text field of 1 to `max` characters, or the contract's `400`.
+pub fn text_field(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max {
+        return Err(ApiError::invalid_field(field, format!("must be 1 to {max} characters")));
     }
     Ok(value.to_owned())
 }

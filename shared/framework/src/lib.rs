@@ -7,6 +7,7 @@
 //! [`relay`] from outbox to topic, and the [`http`] edge.
 
 pub mod aggregate;
+pub mod call;
 pub mod commit;
 pub mod conformance;
 pub mod envelope;
@@ -16,6 +17,7 @@ pub mod relay;
 pub mod store;
 pub mod telemetry;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -30,6 +32,16 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// An id the server derives from another one (`kind` of `of`): the reward
+/// of a mission, the wallet entry of a reward, the gift of a wallet entry.
+/// Creating it twice names the same item, so a policy that runs twice, or
+/// two racing requests, create one thing: the store's create-only condition
+/// refuses the second.
+pub fn derived_id(kind: &str, of: &str) -> String {
+    const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x5f1c_2a7e_9b0d_4c3e_8a61_0d2f_7b94_e3a5);
+    uuid::Uuid::new_v5(&NAMESPACE, format!("{kind}:{of}").as_bytes()).to_string()
+}
+
 pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
@@ -38,10 +50,36 @@ pub fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs()
 }
 
-/// What a context's functions are given: its own table, nothing else.
+/// What a context's functions are given: its own table, the internal
+/// functions of other contexts it may call, and its settings. Nothing else.
 #[derive(Clone)]
 pub struct Deps {
     pub table: Arc<dyn Table>,
+    /// By the setting that names them (`GIFT_FUNCTION`).
+    pub remotes: HashMap<String, Arc<dyn call::Remote>>,
+    /// The function's environment on Lambda; the template's on the runner.
+    pub settings: Arc<HashMap<String, String>>,
+    /// Where the function's circuit breakers are registered for inspection.
+    pub circuits: call::Circuits,
+}
+
+impl Deps {
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        Self { table, remotes: HashMap::new(), settings: Arc::default(), circuits: call::Circuits::default() }
+    }
+
+    /// A guarded client of the internal function named by the setting
+    /// `remote` (`GIFT_FUNCTION`), tuned by `CALL_TIMEOUT_MS`,
+    /// `CIRCUIT_FAILURE_THRESHOLD` and `CIRCUIT_OPEN_SECONDS`. `name` names
+    /// its circuit. A remote that is not configured fails every call (`503`).
+    pub fn client(&self, remote: &str, name: &str) -> call::Client {
+        let target = self
+            .remotes
+            .get(remote)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(call::Unconfigured(remote.to_owned())) as Arc<dyn call::Remote>);
+        call::Client::new(name, target, call::CallSettings::from_settings(&self.settings), &self.circuits)
+    }
 }
 
 /// One function of a context, chosen by the Lambda `Handler` name.
@@ -51,16 +89,20 @@ pub enum Function {
     Http(HttpFn),
     /// Triggered by an SQS queue (a policy or a view updater).
     Queue(QueueFn),
+    /// Called by another context's function only (no route, no queue).
+    Internal(call::InternalFn),
 }
 
 impl Function {
-    /// An HTTP command or query handler on the context's table.
-    pub fn http<F, Fut>(name: &'static str, table: Arc<dyn Table>, handler: F) -> Self
+    /// An HTTP command or query handler, given `state` (the context's table,
+    /// or a struct of what the handler needs) on every request.
+    pub fn http<S, F, Fut>(name: &'static str, state: S, handler: F) -> Self
     where
-        F: Fn(Arc<dyn Table>, lambda_http::Request) -> Fut + Send + Sync + 'static,
+        S: Clone + Send + Sync + 'static,
+        F: Fn(S, lambda_http::Request) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<lambda_http::Response<lambda_http::Body>, ApiError>> + Send + 'static,
     {
-        Self::Http(http::endpoint(name, move |request| handler(table.clone(), request)))
+        Self::Http(http::endpoint(name, move |request| handler(state.clone(), request)))
     }
 
     /// A policy or view updater on the context's table, one event at a time.
@@ -70,6 +112,17 @@ impl Function {
         Fut: std::future::Future<Output = Result<(), PolicyError>> + Send + 'static,
     {
         Self::Queue(queue::policy(name, move |envelope| handler(table.clone(), envelope)))
+    }
+
+    /// An internal function on the context's table, for other contexts' [`call::Client`]s.
+    pub fn internal<T, R, F, Fut>(name: &'static str, table: Arc<dyn Table>, handler: F) -> Self
+    where
+        T: serde::de::DeserializeOwned + Send + 'static,
+        R: serde::Serialize,
+        F: Fn(Arc<dyn Table>, T) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<R, ApiError>> + Send + 'static,
+    {
+        Self::Internal(call::internal(name, move |request| handler(table.clone(), request)))
     }
 }
 
