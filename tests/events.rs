@@ -145,7 +145,7 @@ async fn customer_samples_tell_their_story() {
 
 #[tokio::test]
 async fn the_health_samples_are_answered_without_a_token() {
-    for system in ["bookreservation", "gamereward"] {
+    for system in ["bookreservation", "gamereward", "bookrental"] {
         let event: LambdaRequest = serde_json::from_str(&sample_of(system, "health")).expect("an API Gateway request");
         let response = framework::http::health()(event.into()).await;
         assert_eq!(response.status().as_u16(), 200, "{system}");
@@ -235,5 +235,93 @@ async fn mypage_samples_tell_their_story() {
     assert_eq!(
         (row["missionId"].as_str(), row["walletStatus"].as_str(), row["giftStatus"].as_str()),
         (Some(M1), Some("Exchanged"), Some("Used"))
+    );
+}
+
+// bookrental: alice's reservation R1 of book P1 (carol's R2 meets a shortage).
+const P1: &str = "0193b0d2-0a1b-7c2d-8e3f-4a5b6c7d8e10";
+const BR1: &str = "0193b0d2-1a2b-7c3d-8e4f-5a6b7c8d9e11";
+const BR2: &str = "0193b0d2-2b3c-7d4e-8f5a-6b7c8d9e0f12";
+
+#[tokio::test]
+async fn product_samples_tell_their_story() {
+    use bookrental_product::product::{Command, Product};
+    let product = Context::of("bookrental", bookrental_product::functions);
+    let (status, registered) = product.http("register-product").await;
+    assert_eq!((status, registered["stock"].as_u64()), (201, Some(3)));
+    let origin = framework::Origin { source: bookrental_product::SOURCE, correlation_id: P1.into() };
+    framework::commit::execute::<Product, _>(&*product.table, P1, &origin, None, |_| Command::Register {
+        product_id: P1.into(),
+        title: "The Little Prince".into(),
+        stock: 3,
+    })
+    .await
+    .unwrap();
+    let (status, increased) = product.http("increase-stock").await;
+    assert_eq!((status, increased["stock"].as_u64()), (200, Some(5)));
+    assert_eq!(product.http("list-products").await.1.as_array().map(Vec::len), Some(2));
+    assert!(product.queue("decrease-stock").await.is_empty());
+    assert_eq!(product.http("get-product").await.1["stock"], 4, "R1 took a copy");
+    assert!(product.queue("restore-stock").await.is_empty());
+    assert_eq!(product.http("get-product").await.1["stock"], 5, "R1's delivery was canceled: the copy is back");
+}
+
+#[tokio::test]
+async fn rental_samples_tell_their_story() {
+    use bookrental_reservation::reservation::{Command, Reservation};
+    let delivery = Context::of("bookrental", bookrental_delivery::functions);
+    let Function::Internal(cancel) = delivery.function("cancel-delivery") else {
+        panic!("cancel-delivery is internal")
+    };
+    let mut reservation = Context::of("bookrental", bookrental_reservation::functions);
+    reservation.deps.remotes.insert(bookrental_reservation::DELIVERY_FUNCTION.into(), Arc::new(InProcess(cancel)));
+
+    assert!(reservation.queue("product-catalog").await.is_empty());
+    let (status, reserved) = reservation.http("reserve").await;
+    assert_eq!((status, reserved["status"].as_str()), (201, Some("Reserved")));
+    for (id, customer) in [(BR1, "alice"), (BR2, "carol")] {
+        let origin = framework::Origin { source: bookrental_reservation::SOURCE, correlation_id: id.into() };
+        framework::commit::execute::<Reservation, _>(&*reservation.table, id, &origin, None, |_| Command::Reserve {
+            reservation_id: id.into(),
+            product_id: P1.into(),
+            customer_id: customer.into(),
+        })
+        .await
+        .unwrap();
+    }
+    assert!(reservation.queue("reject-reservation").await.is_empty(), "R2 rejected");
+    let r2 = framework::commit::load::<Reservation>(&*reservation.table, BR2).await.unwrap();
+    assert_eq!(r2.state.status, Some(bookrental_reservation::reservation::Status::Rejected));
+
+    // R1: delivery starts, is canceled by its owner (through delivery's
+    // internal function), and the late news of its start changes nothing.
+    assert!(delivery.queue("start-delivery").await.is_empty());
+    let (status, started) = delivery.http("find-delivery").await;
+    assert_eq!((status, started["status"].as_str()), (200, Some("Started")));
+    let (status, canceled) = reservation.http("cancel-reservation").await;
+    assert_eq!((status, canceled["status"].as_str()), (200, Some("Canceled")), "{canceled}");
+    assert_eq!(delivery.http("find-delivery").await.1["status"], "Canceled");
+    assert!(reservation.queue("follow-delivery").await.is_empty());
+    assert_eq!(reservation.http("get-reservation").await.1["status"], "Canceled");
+
+    // The sample cancel is the one reservation made: canceling twice is one cancel.
+    let reply = delivery.internal("cancel-delivery").await;
+    assert_eq!((reply["status"].as_u64(), reply["body"]["status"].as_str()), (Some(200), Some("Canceled")));
+    let (status, completed) = delivery.http("complete-delivery").await;
+    assert_eq!((status, completed["error"]["code"].as_str()), (409, Some("invalid_state")), "a canceled delivery");
+}
+
+#[tokio::test]
+async fn rental_mypage_samples_tell_their_story() {
+    let mypage = Context::of("bookrental", bookrental_mypage::functions);
+    assert!(mypage.queue("mypage-view").await.is_empty(), "raw and SNS-wrapped records are both read");
+    let (status, rows) = mypage.http("get-mypage").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        rows,
+        serde_json::json!([{
+            "reservationId": BR1, "productId": P1, "title": "The Little Prince",
+            "reservationStatus": "Delivered", "deliveryStatus": "Delivered", "stock": 2,
+        }])
     );
 }

@@ -84,6 +84,7 @@ impl World {
         let entry = eventually(self.converge, || self.wallets(token).into_iter().find(|w| w["rewardId"] == reward_id))
             .expect("a wallet entry for the reward");
         assert_eq!(entry["status"], "Issued");
+        self.wait_row(token, &mission_id, "walletStatus", "Issued");
         Saga { mission_id, reward_id, wallet_id: entry["walletId"].as_str().unwrap().to_owned() }
     }
 

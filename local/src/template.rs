@@ -381,6 +381,26 @@ mod tests {
     }
 
     #[test]
+    fn a_caller_names_its_internal_callee_and_gets_the_call_settings() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        let overrides = HashMap::from([("CircuitOpenSeconds".to_owned(), "2".to_owned())]);
+        for (system, caller, setting, callee) in [
+            ("gamereward", "exchange-reward", "GIFT_FUNCTION", "IssueGiftFunction"),
+            ("bookrental", "cancel-reservation", "DELIVERY_FUNCTION", "CancelDeliveryFunction"),
+        ] {
+            let systems = load_with(&root, &overrides).unwrap();
+            let system = systems.iter().find(|s| s.name == system).expect("the system's stack");
+            let function = system.functions.iter().find(|f| f.handler == caller).unwrap();
+            assert_eq!(function.calls.get(setting).map(String::as_str), Some(callee), "{caller}");
+            assert_eq!(function.settings.get("CALL_TIMEOUT_MS").map(String::as_str), Some("2000"), "the default");
+            assert_eq!(function.settings.get("CIRCUIT_OPEN_SECONDS").map(String::as_str), Some("2"), "the override");
+            let target = system.functions.iter().find(|f| f.logical_id == callee).unwrap();
+            assert!(target.is_internal(), "{callee} has no route, queue or stream");
+            assert!(!function.is_internal());
+        }
+    }
+
+    #[test]
     fn only_exact_type_filters_are_accepted() {
         assert_eq!(filter_types(&serde_json::json!({"type": ["A", "B"]})).unwrap(), vec!["A", "B"]);
         assert!(filter_types(&serde_json::json!({"type": [{"prefix": "A"}]})).is_err());

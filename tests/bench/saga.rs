@@ -1,16 +1,19 @@
-//! Benchmark: reservation commands carried through the whole bookreservation
-//! saga on the local runner (durable storage, release build), from a
-//! separate process over HTTP.
+//! Benchmark: commands carried through a system's whole saga on the local
+//! runner (durable storage, release build), from a separate process over HTTP.
 //!
-//! `cargo build --release -p local -p acceptance && target/release/saga-bench [seconds] [clients]`
+//! `cargo build --release -p local -p acceptance && target/release/saga-bench [seconds] [clients] [system]`
 //!
-//! Closed loop: `clients` threads each post reservations back to back for
-//! `seconds`. One command in 16 is traced: a tracer polls its reservation
-//! until the view shows the outcome (`Reserved` / `Failed`), which gives the
-//! command → outcome latency. Throughput counts a command once its saga is
-//! done: every reservation resolved and every queue drained (stock taken,
-//! reservation confirmed, notification sent, book list updated). Peak RSS is
-//! the runner's `VmHWM`.
+//! Closed loop: `clients` threads each post the system's front command back
+//! to back for `seconds`. One command in 16 is traced: a tracer polls its
+//! resource until it shows the saga's outcome, which gives the command →
+//! outcome latency. Throughput counts a command once its saga is done: every
+//! command resolved and every queue drained. Peak RSS is the runner's `VmHWM`.
+//!
+//! | system | command | outcome polled |
+//! |---|---|---|
+//! | `bookreservation` (default) | `POST /reservations` | `Reserved` / `Failed` (stock, then reservation) |
+//! | `bookrental` | `POST /reservations` | `Delivering` / `Rejected` (product, delivery, then reservation) |
+//! | `gamereward` | `POST /missions` | `rewardId` set (reward, then mission); then every wallet entry is exchanged, each a synchronous call to gift through the circuit breaker, timed on its own |
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,31 +24,103 @@ use serde_json::json;
 
 const BOOKS: usize = 20;
 
+/// What the bench drives, per system.
+#[derive(Clone, Copy, PartialEq)]
+enum System {
+    BookReservation,
+    BookRental,
+    GameReward,
+}
+
+impl System {
+    fn name(self) -> &'static str {
+        match self {
+            Self::BookReservation => "bookreservation",
+            Self::BookRental => "bookrental",
+            Self::GameReward => "gamereward",
+        }
+    }
+
+    /// Stock for the stories; returns the ids clients pick from.
+    fn setup(self, client: &acceptance::Client) -> Vec<String> {
+        let staff = token("bob", &["staff"]);
+        match self {
+            Self::BookReservation => {
+                let ids: Vec<String> = (0..BOOKS).map(|b| format!("book-{b}")).collect();
+                for (b, id) in ids.iter().enumerate() {
+                    let body = json!({"bookId": id, "title": format!("Book {b}"), "quantity": 1_000_000});
+                    let reply = client.post_json("/stocks", Some(&staff), &body);
+                    assert_eq!(reply.status, 200, "{reply:?}");
+                }
+                ids
+            }
+            Self::BookRental => (0..BOOKS)
+                .map(|b| {
+                    let body = json!({"title": format!("Book {b}"), "stock": 1_000_000});
+                    let reply = client.post_json("/products", Some(&staff), &body);
+                    assert_eq!(reply.status, 201, "{reply:?}");
+                    reply.body["productId"].as_str().unwrap().to_owned()
+                })
+                .collect(),
+            Self::GameReward => vec![String::new()],
+        }
+    }
+
+    /// The front command; returns the id of what it made, or `None` if refused.
+    fn command(self, client: &acceptance::Client, token: &str, target: &str) -> Option<String> {
+        let (path, body, field) = match self {
+            Self::BookReservation => ("/reservations", json!({"bookId": target}), "reservationId"),
+            Self::BookRental => ("/reservations", json!({"productId": target}), "reservationId"),
+            Self::GameReward => ("/missions", json!({"name": "Daily Quest"}), "missionId"),
+        };
+        let reply = client.post_json(path, Some(token), &body);
+        if !(200..300).contains(&reply.status) {
+            return None;
+        }
+        reply.body[field].as_str().map(str::to_owned)
+    }
+
+    /// Whether the saga of `id` shows its outcome.
+    fn resolved(self, client: &acceptance::Client, token: &str, id: &str) -> bool {
+        match self {
+            Self::BookReservation => {
+                let status = client.get(&format!("/reservations/{id}"), Some(token)).body["status"].clone();
+                status == "Reserved" || status == "Failed"
+            }
+            Self::BookRental => {
+                let status = client.get(&format!("/reservations/{id}"), Some(token)).body["status"].clone();
+                status == "Delivering" || status == "Rejected"
+            }
+            Self::GameReward => client.get(&format!("/missions/{id}"), Some(token)).body["rewardId"].is_string(),
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let seconds: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20);
     let clients: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(16);
+    let system = match args.get(3).map(String::as_str).unwrap_or("bookreservation") {
+        "bookreservation" => System::BookReservation,
+        "bookrental" => System::BookRental,
+        "gamereward" => System::GameReward,
+        other => panic!("no system {other}: bookreservation, bookrental or gamereward"),
+    };
 
     let runner = Runner::start(RunnerOptions {
         in_memory: false,
         visibility_timeout_ms: None,
-        ..RunnerOptions::on(Backend::Embedded)
+        ..RunnerOptions::on(Backend::Embedded).serving(system.name())
     });
-    let client = runner.client("bookreservation");
-    let staff = token("bob", &["staff"]);
-    for b in 0..BOOKS {
-        let reply = client.post_json(
-            "/stocks",
-            Some(&staff),
-            &json!({"bookId": format!("book-{b}"), "title": format!("Book {b}"), "quantity": 1_000_000}),
-        );
-        assert_eq!(reply.status, 200, "{reply:?}");
-    }
-    let listed = acceptance::eventually(Duration::from_secs(10), || {
-        let books = client.get("/books", Some(&staff)).body;
-        (books.as_array().map_or(0, Vec::len) == BOOKS).then_some(())
+    let client = runner.client(system.name());
+    let targets = Arc::new(system.setup(&client));
+    // Let every view hear of the stock before the clock starts.
+    let settled = acceptance::eventually(Duration::from_secs(10), || {
+        let queues = client.runner_get("/_local/queues").body;
+        queues.as_array()?.iter().all(|q| q["depth"] == 0 && q["inFlight"] == 0).then_some(())
     });
-    assert!(listed.is_some(), "books never listed");
+    assert!(settled.is_some(), "setup never settled");
+    std::thread::sleep(Duration::from_millis(500));
 
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicU64::new(0));
@@ -59,23 +134,21 @@ fn main() {
     let started = Instant::now();
     let mut workers = Vec::new();
     for c in 0..clients {
-        let (stop, sent, refused, ids, traced) =
-            (stop.clone(), sent.clone(), refused.clone(), ids.clone(), traced.clone());
-        let client = runner.client("bookreservation");
+        let (stop, sent, refused, ids, traced, targets) =
+            (stop.clone(), sent.clone(), refused.clone(), ids.clone(), traced.clone(), targets.clone());
+        let client = runner.client(system.name());
         workers.push(std::thread::spawn(move || {
             let customer = format!("customer-{c}");
             let token = token(&customer, &[]);
             let mut n = 0usize;
             while !stop.load(Ordering::Relaxed) {
-                let book = format!("book-{}", (c + n) % BOOKS);
+                let target = &targets[(c + n) % targets.len()];
                 n += 1;
                 let at = Instant::now();
-                let reply = client.post_json("/reservations", Some(&token), &json!({"bookId": book}));
-                if reply.status != 202 {
+                let Some(id) = system.command(&client, &token, target) else {
                     refused.fetch_add(1, Ordering::Relaxed);
                     continue;
-                }
-                let id = reply.body["reservationId"].as_str().unwrap_or_default().to_owned();
+                };
                 let count = sent.fetch_add(1, Ordering::Relaxed);
                 if count % 16 == 0 {
                     traced.lock().unwrap().push((id.clone(), token.clone(), at));
@@ -86,7 +159,7 @@ fn main() {
     }
     let tracer = {
         let (stop, traced, latencies) = (stop.clone(), traced.clone(), latencies.clone());
-        let client = runner.client("bookreservation");
+        let client = runner.client(system.name());
         std::thread::spawn(move || {
             let mut open: Vec<(String, String, Instant)> = Vec::new();
             loop {
@@ -95,8 +168,7 @@ fn main() {
                     break;
                 }
                 open.retain(|(id, token, at)| {
-                    let status = client.get(&format!("/reservations/{id}"), Some(token)).body["status"].clone();
-                    if status == "Reserved" || status == "Failed" {
+                    if system.resolved(&client, token, id) {
                         latencies.lock().unwrap().push(at.elapsed());
                         false
                     } else {
@@ -131,15 +203,10 @@ fn main() {
         })
         .unwrap_or(0);
 
-    // Then, outside the timing: every reservation shows its outcome.
+    // Then, outside the timing: every command shows its outcome.
     let ids = ids.lock().unwrap().clone();
-    let unresolved = ids
-        .iter()
-        .filter(|(id, token)| {
-            let status = client.get(&format!("/reservations/{id}"), Some(token)).body["status"].clone();
-            !(status == "Reserved" || status == "Failed")
-        })
-        .count();
+    let unresolved = ids.iter().filter(|(id, token)| !system.resolved(&client, token, id)).count();
+    let exchanges = (system == System::GameReward).then(|| exchange_all(&runner, clients));
 
     let mut latencies = latencies.lock().unwrap().clone();
     latencies.sort();
@@ -148,6 +215,8 @@ fn main() {
     };
     let total = ids.len() as f64;
     let report = json!({
+        "system": system.name(),
+        "exchanges": exchanges,
         "seconds": seconds,
         "clients": clients,
         "commands": ids.len(),
@@ -166,6 +235,54 @@ fn main() {
         "wall_s": done.as_secs_f64(),
     });
     println!("{report}");
+}
+
+/// gamereward: every client exchanges each of its wallet entries, each one
+/// a synchronous call to gift through the circuit breaker, then the wallet's
+/// commit; returns their rate and latency.
+fn exchange_all(runner: &Runner, clients: usize) -> serde_json::Value {
+    let started = Instant::now();
+    let workers: Vec<_> = (0..clients)
+        .map(|c| {
+            let client = runner.client("gamereward");
+            std::thread::spawn(move || {
+                let token = token(&format!("customer-{c}"), &[]);
+                let entries = client.get("/wallets", Some(&token)).body;
+                let mut latencies = Vec::new();
+                let mut failed = 0u64;
+                for entry in entries.as_array().into_iter().flatten() {
+                    let path = format!("/wallets/{}/exchange", entry["walletId"].as_str().unwrap_or_default());
+                    let at = Instant::now();
+                    let reply = client.post_json(&path, Some(&token), &json!({"giftName": "Coffee Coupon"}));
+                    if reply.status == 200 {
+                        latencies.push(at.elapsed());
+                    } else {
+                        failed += 1;
+                    }
+                }
+                (latencies, failed)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut failed = 0;
+    for worker in workers {
+        let (mine, f) = worker.join().unwrap();
+        latencies.extend(mine);
+        failed += f;
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let pct = |p: f64| {
+        latencies.get(((latencies.len() as f64 - 1.0) * p).round() as usize).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    json!({
+        "exchanged": latencies.len(),
+        "failed": failed,
+        "per_s": latencies.len() as f64 / elapsed.as_secs_f64(),
+        "ms_p50": pct(0.50),
+        "ms_p99": pct(0.99),
+    })
 }
 
 /// User + system CPU time of a process, from `/proc/<pid>/stat`.

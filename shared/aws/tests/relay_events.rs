@@ -36,6 +36,9 @@ async fn the_relay_publishes_every_outbox_record_in_order() {
     for (file, expected) in [
         ("bookreservation/relay-reservation.json", vec!["ReservationRequested", "ReservationRequested"]),
         ("bookreservation/relay-stock.json", vec!["StockReceived", "StockReserved"]),
+        ("bookrental/relay-reservation.json", vec!["Reserved"]),
+        ("bookrental/relay-product.json", vec!["StockIncreased"]),
+        ("bookrental/relay-delivery.json", vec!["DeliveryStarted"]),
         ("gamereward/relay-mission.json", vec!["MissionAchieved"]),
         ("gamereward/relay-reward.json", vec!["RewardAllocated"]),
         ("gamereward/relay-wallet.json", vec!["RewardIssued"]),

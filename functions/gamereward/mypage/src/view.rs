@@ -143,16 +143,39 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), P
     }
 }
 
-/// The customer's rows as `GET /mypage` answers them, newest mission first.
-pub async fn rows_of(table: &dyn Table, customer_id: &str) -> Result<Vec<serde_json::Value>, StoreError> {
+/// A row as `GET /mypage` answers it: the contract's fields, in its order.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Shown {
+    mission_id: String,
+    mission_status: Option<String>,
+    reward_id: Option<String>,
+    reward_status: Option<String>,
+    wallet_id: Option<String>,
+    wallet_status: Option<String>,
+    gift_id: Option<String>,
+    gift_status: Option<String>,
+}
+
+impl From<Row> for Shown {
+    fn from(r: Row) -> Self {
+        Self {
+            mission_id: r.mission_id,
+            mission_status: r.mission_status,
+            reward_id: r.reward_id,
+            reward_status: r.reward_status,
+            wallet_id: r.wallet_id,
+            wallet_status: r.wallet_status,
+            gift_id: r.gift_id,
+            gift_status: r.gift_status,
+        }
+    }
+}
+
+/// The customer's rows, newest mission first.
+pub async fn rows_of(table: &dyn Table, customer_id: &str) -> Result<Vec<Shown>, StoreError> {
     let items = table.query(&Query::index(listing(customer_id)).newest_first()).await?;
-    Ok(items
-        .into_iter()
-        .filter_map(|mut item| {
-            item.body.as_object_mut()?.remove("customerId");
-            Some(item.body)
-        })
-        .collect())
+    Ok(items.into_iter().filter_map(|i| serde_json::from_value::<Row>(i.body).ok()).map(Shown::from).collect())
 }
 
 #[cfg(test)]

@@ -1,0 +1,248 @@
+//! The MyPage view (green sticky): one row per reservation with its status,
+//! its delivery's and the book's title and current stock, fed by the events
+//! of reservation, delivery and product.
+//!
+//! The events arrive in any order, so each status only moves forward
+//! (`Reserved` → `Delivering` → `Delivered` / `Canceled` / `Rejected`;
+//! `Started` → `Delivered` / `Canceled`), and a book keeps the stock of the
+//! highest product version seen: the row converges whatever the order.
+
+use std::sync::Arc;
+
+use framework::commit::{Commit, CommitError, retry_stale};
+use framework::store::{Condition, Item, Key, Query, StoreError, Table};
+use framework::{Envelope, PolicyError};
+use serde::{Deserialize, Serialize};
+
+pub const CONSUMER: &str = "mypage-view";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Row {
+    pub reservation_id: String,
+    pub product_id: String,
+    pub customer_id: String,
+    pub reservation_status: Option<String>,
+    pub delivery_status: Option<String>,
+}
+
+/// A book as this view knows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Book {
+    pub title: String,
+    pub stock: u64,
+    /// The product version the stock is from.
+    pub version: u64,
+}
+
+/// The events this view reads, as it reads them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
+pub enum News {
+    Reserved { reservation_id: String, product_id: String, customer_id: String },
+    ReservationRejected { reservation_id: String, product_id: String, customer_id: String },
+    ReservationCanceled { reservation_id: String, product_id: String, customer_id: String },
+    DeliveryStarted { reservation_id: String, product_id: String, customer_id: String },
+    Delivered { reservation_id: String, product_id: String, customer_id: String },
+    DeliveryCanceled { reservation_id: String, product_id: String, customer_id: String },
+    StockIncreased { product_id: String, title: String, stock: u64 },
+    StockDecreased { product_id: String, title: String, stock: u64 },
+}
+
+/// How far each status is along; the terminal ones share the last step
+/// (a reservation reaches only one of them).
+fn stage(status: &str) -> u8 {
+    match status {
+        "Reserved" | "Started" => 1,
+        "Delivering" => 2,
+        _ => 3,
+    }
+}
+
+fn advance(field: &mut Option<String>, status: &str) {
+    if field.as_deref().is_none_or(|current| stage(current) < stage(status)) {
+        *field = Some(status.to_owned());
+    }
+}
+
+impl Row {
+    pub fn merge(&mut self, news: &News) {
+        let (reservation, delivery) = match news {
+            News::Reserved { .. } => (Some("Reserved"), None),
+            News::ReservationRejected { .. } => (Some("Rejected"), None),
+            News::ReservationCanceled { .. } => (Some("Canceled"), None),
+            News::DeliveryStarted { .. } => (Some("Delivering"), Some("Started")),
+            News::Delivered { .. } => (Some("Delivered"), Some("Delivered")),
+            News::DeliveryCanceled { .. } => (None, Some("Canceled")),
+            News::StockIncreased { .. } | News::StockDecreased { .. } => (None, None),
+        };
+        if let Some(status) = reservation {
+            advance(&mut self.reservation_status, status);
+        }
+        if let Some(status) = delivery {
+            advance(&mut self.delivery_status, status);
+        }
+    }
+}
+
+fn row_key(reservation_id: &str) -> Key {
+    Key::new(format!("MyPage#{reservation_id}"), "ROW")
+}
+
+fn book_key(product_id: &str) -> Key {
+    Key::new(format!("Book#{product_id}"), "BOOK")
+}
+
+fn listing(customer_id: &str) -> String {
+    format!("Customer#{customer_id}")
+}
+
+fn unreadable(e: serde_json::Error) -> CommitError {
+    CommitError::Store(StoreError::Invalid(format!("stored view item: {e}")))
+}
+
+pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), PolicyError> {
+    let table = &*table;
+    let Some(news) = envelope.open::<News>()? else {
+        return Ok(());
+    };
+    let outcome = retry_stale(|| async {
+        let mut commit = Commit::new();
+        match &news {
+            News::StockIncreased { product_id, title, stock } | News::StockDecreased { product_id, title, stock } => {
+                let current = table.get(&book_key(product_id)).await.map_err(CommitError::Store)?;
+                let version = current.as_ref().map_or(0, |i| i.version);
+                let shown = match current {
+                    Some(item) => serde_json::from_value::<Book>(item.body).map_err(unreadable)?.version,
+                    None => 0,
+                };
+                if shown < envelope.version {
+                    let book = Book { title: title.clone(), stock: *stock, version: envelope.version };
+                    let body = serde_json::to_value(&book).expect("a book always serializes");
+                    commit.put(Item::new(book_key(product_id), version + 1, body), Condition::loaded_at(version));
+                }
+            }
+            News::Reserved { reservation_id, product_id, customer_id }
+            | News::ReservationRejected { reservation_id, product_id, customer_id }
+            | News::ReservationCanceled { reservation_id, product_id, customer_id }
+            | News::DeliveryStarted { reservation_id, product_id, customer_id }
+            | News::Delivered { reservation_id, product_id, customer_id }
+            | News::DeliveryCanceled { reservation_id, product_id, customer_id } => {
+                let current = table.get(&row_key(reservation_id)).await.map_err(CommitError::Store)?;
+                let version = current.as_ref().map_or(0, |i| i.version);
+                let mut row = match current {
+                    Some(item) => serde_json::from_value::<Row>(item.body).map_err(unreadable)?,
+                    None => Row {
+                        reservation_id: reservation_id.clone(),
+                        product_id: product_id.clone(),
+                        customer_id: customer_id.clone(),
+                        ..Row::default()
+                    },
+                };
+                let before = row.clone();
+                row.merge(&news);
+                if row != before {
+                    let body = serde_json::to_value(&row).expect("a row always serializes");
+                    let mut item = Item::new(row_key(reservation_id), version + 1, body);
+                    item.index = Some(Key::new(listing(&row.customer_id), reservation_id.clone()));
+                    commit.put(item, Condition::loaded_at(version));
+                }
+            }
+        }
+        commit.consumed(CONSUMER, &envelope.event_id);
+        commit.submit(table).await.map(|_| ())
+    })
+    .await;
+    match outcome {
+        Ok(()) | Err(CommitError::Duplicate) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A row as `GET /mypage` answers it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Shown {
+    reservation_id: String,
+    product_id: String,
+    title: Option<String>,
+    reservation_status: Option<String>,
+    delivery_status: Option<String>,
+    /// The book's stock as last heard from product (left out until then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stock: Option<u64>,
+}
+
+/// The customer's rows, newest reservation first, with each book's title and stock.
+pub async fn rows_of(table: &dyn Table, customer_id: &str) -> Result<Vec<Shown>, StoreError> {
+    let items = table.query(&Query::index(listing(customer_id)).newest_first()).await?;
+    let mut shown = Vec::new();
+    let mut books: std::collections::HashMap<String, Option<Book>> = std::collections::HashMap::new();
+    for row in items.into_iter().filter_map(|i| serde_json::from_value::<Row>(i.body).ok()) {
+        if !books.contains_key(&row.product_id) {
+            let book = table.get(&book_key(&row.product_id)).await?.and_then(|i| serde_json::from_value(i.body).ok());
+            books.insert(row.product_id.clone(), book);
+        }
+        let book = books.get(&row.product_id).cloned().flatten();
+        shown.push(Shown {
+            title: book.as_ref().map(|b| b.title.clone()),
+            stock: book.map(|b| b.stock),
+            reservation_id: row.reservation_id,
+            product_id: row.product_id,
+            reservation_status: row.reservation_status,
+            delivery_status: row.delivery_status,
+        });
+    }
+    Ok(shown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn news() -> Vec<News> {
+        let (r, p, c) = ("r1".to_owned(), "p1".to_owned(), "alice".to_owned());
+        vec![
+            News::Reserved { reservation_id: r.clone(), product_id: p.clone(), customer_id: c.clone() },
+            News::DeliveryStarted { reservation_id: r.clone(), product_id: p.clone(), customer_id: c.clone() },
+            News::Delivered { reservation_id: r, product_id: p, customer_id: c },
+        ]
+    }
+
+    fn merged(order: &[usize]) -> Row {
+        let all = news();
+        let mut row = Row::default();
+        for &i in order {
+            row.merge(&all[i]);
+        }
+        row
+    }
+
+    #[test]
+    fn statuses_only_move_forward_whatever_the_order() {
+        let in_order = merged(&[0, 1, 2]);
+        assert_eq!(
+            (in_order.reservation_status.as_deref(), in_order.delivery_status.as_deref()),
+            (Some("Delivered"), Some("Delivered"))
+        );
+        for order in [[2, 1, 0], [1, 2, 0], [0, 2, 1]] {
+            assert_eq!(merged(&order), in_order, "order {order:?}");
+        }
+    }
+
+    #[test]
+    fn a_cancel_after_the_start_ends_both() {
+        let mut row = merged(&[0, 1]);
+        let c = || ("r1".to_owned(), "p1".to_owned(), "alice".to_owned());
+        let (reservation_id, product_id, customer_id) = c();
+        row.merge(&News::DeliveryCanceled { reservation_id, product_id, customer_id });
+        let (reservation_id, product_id, customer_id) = c();
+        row.merge(&News::ReservationCanceled { reservation_id, product_id, customer_id });
+        row.merge(&news()[1]);
+        assert_eq!(
+            (row.reservation_status.as_deref(), row.delivery_status.as_deref()),
+            (Some("Canceled"), Some("Canceled"))
+        );
+    }
+}
