@@ -217,6 +217,35 @@ fn reservations_are_accepted_while_stock_is_down_and_resolve_when_it_is_back(bac
     assert_eq!(w.stock("isbn-1")["quantity"], 0);
 }
 
+fn events_a_broken_relay_never_published_are_swept_and_delivered_once(backend: Backend) {
+    let w = World::new(backend);
+    w.receive("isbn-1", "Clean Code", 3);
+    w.wait_available("isbn-1", 3);
+    // Reservation's relay is down: its events stay in its outbox.
+    let stopped = w.client.runner_post("/_local/bookreservation/contexts/reservation/stop", "");
+    assert_eq!(stopped.status, 200, "{stopped:?}");
+    let ids: Vec<String> = (0..2).map(|_| w.reserve(&w.alice, "isbn-1")).collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(w.stock("isbn-1")["quantity"], 3, "stock has heard nothing");
+    // The sweeper (the relay's schedule on AWS) publishes what is still there.
+    let swept = w.client.runner_post("/_local/bookreservation/contexts/reservation/sweep", r#"{"olderThanMs":0}"#);
+    assert_eq!((swept.status, &swept.body["swept"]), (200, &json!(2)), "{swept:?}");
+    let taken = eventually(w.converge, || (w.stock("isbn-1")["quantity"] == 1).then_some(()));
+    assert!(taken.is_some(), "stock took the swept reservations' copies: {:?}", w.stock("isbn-1"));
+    let again = w.client.runner_post("/_local/bookreservation/contexts/reservation/sweep", r#"{"olderThanMs":0}"#);
+    assert_eq!(again.body["swept"], 0, "swept items are gone from the outbox");
+    // The relay comes back and publishes them again from its stream: absorbed.
+    assert_eq!(w.client.runner_post("/_local/bookreservation/contexts/reservation/start", "").status, 200);
+    for id in &ids {
+        w.wait_status(&w.alice, id, "Reserved");
+    }
+    let settled = eventually(w.converge, || {
+        w.queues().iter().all(|q| q["depth"] == 0 && q["inFlight"] == 0 && q["deadLetters"] == 0).then_some(())
+    });
+    assert!(settled.is_some(), "{:?}", w.queues());
+    assert_eq!(w.stock("isbn-1")["quantity"], 1, "each copy taken once");
+}
+
 fn envelope(event_id: &str, event_type: &str, source: &str, correlation: &str, version: u64, data: Value) -> Value {
     json!({
         "eventId": event_id, "type": event_type, "source": source, "occurredAt": "2026-11-22T10:00:00.000Z",
@@ -513,4 +542,5 @@ on_both_backends!(
     a_poison_event_goes_to_the_dead_letter_queue_without_blocking_the_batch,
     bad_input_gets_the_contracts_error_and_changes_nothing,
     an_acknowledged_reservation_survives_kill_9_and_resolves_after_restart,
+    events_a_broken_relay_never_published_are_swept_and_delivered_once,
 );

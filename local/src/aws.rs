@@ -39,7 +39,7 @@ pub async fn provision(config: &SdkConfig, prefix: &str, system: &System) -> Res
 
     let mut tables = HashMap::new();
     for spec in &system.tables {
-        let table = DynamoTable::new(dynamodb.clone(), name(&spec.logical_id));
+        let table = Arc::new(DynamoTable::new(dynamodb.clone(), name(&spec.logical_id)));
         table.ensure_exists().await.map_err(|e| format!("table {}: {e}", table.name()))?;
         let stream: Option<Arc<dyn Stream>> = if spec.stream {
             let described =
@@ -49,11 +49,16 @@ pub async fn provision(config: &SdkConfig, prefix: &str, system: &System) -> Res
                 .and_then(|t| t.latest_stream_arn())
                 .ok_or_else(|| format!("table {} has no stream", table.name()))?
                 .to_owned();
-            Some(Arc::new(StreamReader { client: streams.clone(), arn, cursors: Mutex::new(Vec::new()) }))
+            Some(Arc::new(StreamReader {
+                client: streams.clone(),
+                arn,
+                cursors: Mutex::new(Vec::new()),
+                table: table.clone(),
+            }))
         } else {
             None
         };
-        tables.insert(spec.logical_id.clone(), (Arc::new(table) as Arc<dyn Table>, stream));
+        tables.insert(spec.logical_id.clone(), (table as Arc<dyn Table>, stream));
     }
 
     let topic_arn = sns
@@ -277,6 +282,8 @@ struct StreamReader {
     client: aws_sdk_dynamodbstreams::Client,
     arn: String,
     cursors: Mutex<Vec<Cursor>>,
+    /// Published outbox items are deleted from it, as the relay Lambda does.
+    table: Arc<DynamoTable>,
 }
 
 #[derive(Clone)]
@@ -383,9 +390,13 @@ impl Stream for StreamReader {
         Box::pin(self.next_batch())
     }
 
-    fn acknowledge<'a>(&'a self, _changes: &'a [Change]) -> BoxFuture<'a, Result<(), String>> {
+    fn acknowledge<'a>(&'a self, changes: &'a [Change]) -> BoxFuture<'a, Result<(), String>> {
         self.acknowledge_batch();
-        Box::pin(std::future::ready(Ok(())))
+        Box::pin(async move {
+            framework::relay::forget(&*self.table, framework::relay::outbox_keys(changes))
+                .await
+                .map_err(|e| e.to_string())
+        })
     }
 
     fn committed(&self) -> Option<Arc<Notify>> {

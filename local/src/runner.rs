@@ -219,6 +219,7 @@ struct Shared {
     contexts: HashSet<(String, String)>,
     control: Arc<Control>,
     circuits: framework::call::Circuits,
+    outboxes: Vec<Outbox>,
 }
 
 pub struct Running {
@@ -249,10 +250,21 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
     }
     let contexts =
         systems.iter().flat_map(|s| s.functions.iter().map(|f| (s.name.clone(), f.context.clone()))).collect();
-    let shared = Arc::new(Shared { systems: runtimes, consumers, contexts, control, circuits });
-    for (owner, stream, topic) in relays {
+    let outboxes = relays
+        .iter()
+        .map(|((system, context), _, topic, table, after)| Outbox {
+            system: system.clone(),
+            context: context.clone(),
+            table: table.clone(),
+            topic: topic.clone(),
+            after: *after,
+        })
+        .collect();
+    let shared = Arc::new(Shared { systems: runtimes, consumers, contexts, control, circuits, outboxes });
+    for (owner, stream, topic, _, _) in relays {
         tokio::spawn(relay(owner, stream, topic, shared.clone()));
     }
+    tokio::spawn(sweep_every(SWEEP_EVERY, shared.clone()));
     for consumer in &shared.consumers {
         let queues = shared
             .systems
@@ -279,6 +291,7 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
             .route("/_local/{system}/contexts/{context}/stop", post(stop_context))
             .route("/_local/{system}/contexts/{context}/start", post(start_context))
             .route("/_local/{system}/queues/{queue}/redrive", post(redrive))
+            .route("/_local/{system}/contexts/{context}/sweep", post(sweep_now))
             .route("/_local/{system}/events", post(publish));
     } else {
         tracing::warn!(listen = %config.bind, "not a loopback address: the /_local control API is off");
@@ -296,7 +309,17 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
 }
 
 /// `((system, context), stream, topic)`.
-type Relay = ((String, String), Arc<dyn Stream>, Arc<dyn Publisher>);
+type Relay = ((String, String), Arc<dyn Stream>, Arc<dyn Publisher>, Arc<dyn Table>, Duration);
+
+/// One context's outbox, for the sweeper.
+struct Outbox {
+    system: String,
+    context: String,
+    table: Arc<dyn Table>,
+    topic: Arc<dyn Publisher>,
+    /// The relay's `SWEEP_AFTER_SECONDS`: items older than this are swept.
+    after: Duration,
+}
 
 type Tables = HashMap<String, (Arc<dyn Table>, Option<Arc<dyn Stream>>)>;
 
@@ -389,7 +412,10 @@ async fn wire_system(
                 .get(table)
                 .and_then(|(_, stream)| stream.clone())
                 .ok_or_else(|| StartError::Wiring(format!("{}: no stream on table {table}", function.logical_id)))?;
-            relays.push(((system.name.clone(), function.context.clone()), stream, queues.topic()));
+            let outbox = tables.get(table).map(|(t, _)| t.clone()).expect("the stream's table");
+            let after = function.settings.get("SWEEP_AFTER_SECONDS").and_then(|s| s.parse().ok()).unwrap_or(300);
+            let owner = (system.name.clone(), function.context.clone());
+            relays.push((owner, stream, queues.topic(), outbox, Duration::from_secs(after)));
             continue;
         }
         let mut remotes = HashMap::new();
@@ -649,6 +675,59 @@ async fn relay(owner: (String, String), stream: Arc<dyn Stream>, topic: Arc<dyn 
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         }
+    }
+}
+
+/// How often the runner sweeps each outbox (the relay functions' schedule
+/// on AWS is `rate(5 minutes)`; locally a minute, so a demo need not wait).
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// Publishes what the relay has not, past each relay's `SWEEP_AFTER_SECONDS`.
+async fn sweep_every(every: Duration, shared: Arc<Shared>) {
+    loop {
+        tokio::time::sleep(every).await;
+        for outbox in &shared.outboxes {
+            // The sweep is the relay function's other trigger: it stops with it.
+            if shared.control.is_stopped(&outbox.system, &outbox.context) {
+                continue;
+            }
+            if let Err(e) = framework::relay::sweep(&*outbox.table, &*outbox.topic, outbox.after).await {
+                tracing::error!(system = %outbox.system, context = %outbox.context, error = %e, "sweep failed");
+            }
+        }
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SweepNow {
+    #[serde(default)]
+    older_than_ms: u64,
+}
+
+/// `POST /_local/<system>/contexts/<context>/sweep {"olderThanMs": n}`: runs
+/// the context's outbox sweep now (as invoking its relay's schedule by hand),
+/// even while the context is stopped.
+async fn sweep_now(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path((system, context)): axum::extract::Path<(String, String)>,
+    body: Bytes,
+) -> AxumResponse {
+    let Some(outbox) = shared.outboxes.iter().find(|o| o.system == system && o.context == context) else {
+        return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No outbox of {system}/{context}."));
+    };
+    let request: SweepNow = if body.is_empty() {
+        SweepNow::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(request) => request,
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, "invalid_field", &format!("{e}.")),
+        }
+    };
+    let after = Duration::from_millis(request.older_than_ms);
+    match framework::relay::sweep(&*outbox.table, &*outbox.topic, after).await {
+        Ok(swept) => axum::Json(json!({"system": system, "context": context, "swept": swept})).into_response(),
+        Err(e) => error_response(StatusCode::SERVICE_UNAVAILABLE, "unavailable", &e.to_string()),
     }
 }
 

@@ -38,15 +38,17 @@ pub async fn run(functions: Functions) -> Result<(), Error> {
         .await;
     }
     let config = sdk_config().await;
+    let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&config), env("TABLE_NAME")?);
     if handler == "relay" {
-        let publisher = Arc::new(SnsPublisher::new(aws_sdk_sns::Client::new(&config), env("TOPIC_ARN")?));
-        return lambda_runtime::run(service_fn(move |event: LambdaEvent<StreamEvent>| {
-            let publisher = publisher.clone();
-            async move { Ok::<_, Error>(relay::handle(event.payload, &*publisher).await) }
+        let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&config), env("TOPIC_ARN")?);
+        let sweep_after = std::env::var("SWEEP_AFTER_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+        let relay = Arc::new((publisher, table, std::time::Duration::from_secs(sweep_after)));
+        return lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+            let relay = relay.clone();
+            async move { relay_or_sweep(event.payload, &relay.0, &relay.1, relay.2).await }
         }))
         .await;
     }
-    let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&config), env("TABLE_NAME")?);
     let settings: std::collections::HashMap<String, String> = std::env::vars().collect();
     let deps =
         Deps { remotes: remotes(&config, &settings), settings: Arc::new(settings), ..Deps::new(Arc::new(table)) };
@@ -102,6 +104,25 @@ fn remotes(
     _settings: &std::collections::HashMap<String, String>,
 ) -> std::collections::HashMap<String, Arc<dyn framework::call::Remote>> {
     Default::default()
+}
+
+/// The relay function serves two triggers: its table's stream (relay) and a
+/// schedule (sweep the outbox items the stream never handed over).
+async fn relay_or_sweep(
+    payload: serde_json::Value,
+    publisher: &SnsPublisher,
+    table: &DynamoTable,
+    sweep_after: std::time::Duration,
+) -> Result<serde_json::Value, Error> {
+    if payload.get("Records").is_some() {
+        let event: StreamEvent = serde_json::from_value(payload)?;
+        return Ok(serde_json::to_value(relay::handle(event, publisher, table).await)?);
+    }
+    let swept = framework::relay::sweep(table, publisher, sweep_after).await?;
+    if swept > 0 {
+        tracing::warn!(swept, "outbox items published by the sweeper");
+    }
+    Ok(serde_json::json!({ "swept": swept }))
 }
 
 /// The CAs every AWS service endpoint chains to (Amazon Trust Services:

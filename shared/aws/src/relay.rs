@@ -6,8 +6,8 @@
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use framework::relay::{Publisher, relay};
-use framework::store::{Change, Item, Key};
+use framework::relay::{Publisher, forget, outbox_keys, relay};
+use framework::store::{Change, Item, Key, Table};
 use serde_json::Value;
 
 use crate::dynamo::from_attributes;
@@ -51,14 +51,24 @@ fn attribute_of(value: &Value) -> Option<aws_sdk_dynamodb::types::AttributeValue
     None
 }
 
-pub async fn handle(event: Event, publisher: &dyn Publisher) -> DynamoDbEventResponse {
+/// Publishes the batch's outbox events, then deletes their outbox items
+/// from `table` (a failed delete only means the sweeper publishes them again
+/// later, which consumers absorb).
+pub async fn handle(event: Event, publisher: &dyn Publisher, table: &dyn Table) -> DynamoDbEventResponse {
     let numbered = changes_of(&event);
     let changes: Vec<Change> = numbered.iter().map(|(_, c)| c.clone()).collect();
     let mut response = DynamoDbEventResponse::default();
-    if let Err(failure) = relay(&changes, publisher).await {
-        let mut item = DynamoDbBatchItemFailure::default();
-        item.item_identifier = numbered.get(failure.sequence as usize).map(|(n, _)| n.clone());
-        response.batch_item_failures.push(item);
+    match relay(&changes, publisher).await {
+        Ok(_) => {
+            if let Err(e) = forget(table, outbox_keys(&changes)).await {
+                tracing::warn!(error = %e, "published outbox items not deleted; the sweeper will publish them again");
+            }
+        }
+        Err(failure) => {
+            let mut item = DynamoDbBatchItemFailure::default();
+            item.item_identifier = numbered.get(failure.sequence as usize).map(|(n, _)| n.clone());
+            response.batch_item_failures.push(item);
+        }
     }
     response
 }

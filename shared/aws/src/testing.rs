@@ -28,8 +28,16 @@ pub fn moto_endpoint() -> String {
         let binary = root.join(".venv/bin/moto_server");
         assert!(binary.exists(), "moto's server is not installed: run ./scripts/test once (it installs .venv)");
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-        let server = Command::new(binary)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // A static's child is never dropped: a watcher shell stops the
+        // server when this test process is gone, so runs leave no servers behind.
+        let watch = format!(
+            "\"$0\" -H 127.0.0.1 -p {port} & server=$!; while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $server",
+            parent = std::process::id()
+        );
+        let server = Command::new("sh")
+            .arg("-c")
+            .arg(watch)
+            .arg(binary)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -106,6 +106,9 @@ where
                     Err(e) => {
                         if e.status.is_server_error() {
                             tracing::error!(status = e.status.as_u16(), code = e.code, "call failed");
+                            if e.status.as_u16() != 503 {
+                                crate::telemetry::fault("call_5xx");
+                            }
                         } else {
                             tracing::info!(status = e.status.as_u16(), code = e.code, "call refused");
                         }

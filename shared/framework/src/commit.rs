@@ -3,7 +3,9 @@
 //!
 //! Keys in a context table:
 //! - aggregate state: `pk = <Type>#<id>`, `sk = STATE`
-//! - outbox: `pk = OUTBOX#<eventId>`, `sk = EVENT` (the stream relays these)
+//! - outbox: `pk = OUTBOX#<eventId>`, `sk = EVENT` (the stream relays these;
+//!   the relay deletes them once published; indexed under `OutboxShard#<n>` /
+//!   `<occurredAt>#<eventId>` so the sweeper finds any the stream missed)
 //! - inbox: `pk = INBOX#<consumer>#<eventId>`, `sk = INBOX` (created only once)
 
 use serde_json::Value;
@@ -15,8 +17,10 @@ use crate::store::{Condition, Item, Key, StoreError, Table, WriteOp};
 pub const STATE_SK: &str = "STATE";
 pub const OUTBOX_PREFIX: &str = "OUTBOX#";
 const OUTBOX_SK: &str = "EVENT";
-/// Outbox items only need to live until the stream has relayed them.
-const OUTBOX_TTL_SECS: u64 = 24 * 3600;
+/// Outbox items have no expiry: the relay deletes them once published, and
+/// one the stream never handed over (a relay broken longer than the
+/// stream's 24 h) stays until the sweeper publishes it.
+pub const OUTBOX_SHARDS: u32 = 8;
 /// Inbox records outlive SQS's longest retention (14 days), so any
 /// redelivery still finds them.
 const INBOX_TTL_SECS: u64 = 15 * 24 * 3600;
@@ -27,6 +31,18 @@ pub fn state_key<A: Aggregate>(id: &str) -> Key {
 
 pub fn outbox_key(event_id: &str) -> Key {
     Key::new(format!("{OUTBOX_PREFIX}{event_id}"), OUTBOX_SK)
+}
+
+/// Where the sweeper looks for an outbox item: one of [`OUTBOX_SHARDS`]
+/// index partitions (spread so no index partition takes every write),
+/// sorted by the time the event was raised.
+pub fn outbox_index(envelope: &Envelope) -> Key {
+    let shard = envelope.event_id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % OUTBOX_SHARDS;
+    Key::new(outbox_shard(shard), format!("{}#{}", envelope.occurred_at, envelope.event_id))
+}
+
+pub fn outbox_shard(shard: u32) -> String {
+    format!("OutboxShard#{shard}")
 }
 
 pub fn inbox_key(consumer: &str, event_id: &str) -> Key {
@@ -125,7 +141,7 @@ impl Commit {
     pub fn emit(&mut self, envelope: Envelope) {
         let body = serde_json::to_value(&envelope).expect("an envelope always serializes");
         let mut item = Item::new(outbox_key(&envelope.event_id), 1, body);
-        item.expires_at = Some(crate::now_secs() + OUTBOX_TTL_SECS);
+        item.index = Some(outbox_index(&envelope));
         self.push(WriteOp::Put { item, condition: Condition::NotExists }, Role::Other);
         self.events.push(envelope);
     }

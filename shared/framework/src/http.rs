@@ -284,6 +284,9 @@ where
                     Err(error) => {
                         if error.status.is_server_error() {
                             tracing::error!(status = error.status.as_u16(), code = error.code, "request failed");
+                            if error.status != StatusCode::SERVICE_UNAVAILABLE {
+                                crate::telemetry::fault("http_5xx");
+                            }
                         } else {
                             tracing::info!(status = error.status.as_u16(), code = error.code, "request refused");
                         }

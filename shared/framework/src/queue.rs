@@ -100,7 +100,8 @@ where
                             tracing::warn!(function = name, %message_id, %error, "will retry")
                         }
                         PolicyError::Poison(_) => {
-                            tracing::error!(function = name, %message_id, %error, "cannot handle")
+                            tracing::error!(function = name, %message_id, %error, "cannot handle");
+                            crate::telemetry::fault("poison_message");
                         }
                     }
                     let mut failure = BatchItemFailure::default();

@@ -5,12 +5,20 @@
 //! Lambda, or the local runner's reader) hands it over again: a failed publish
 //! is retried, never skipped. Republishing after a crash is harmless because
 //! every consumer is idempotent on `eventId`.
+//!
+//! Once published, outbox items are deleted ([`forget`]). What the stream
+//! never hands over (a relay broken for longer than DynamoDB Streams keeps
+//! records, 24 h) is still in the outbox: the [`sweep`] publishes outbox
+//! items older than a few minutes and deletes them, so nothing committed is
+//! ever lost.
+
+use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
-use crate::commit::OUTBOX_PREFIX;
+use crate::commit::{OUTBOX_PREFIX, OUTBOX_SHARDS, outbox_shard};
 use crate::envelope::Envelope;
-use crate::store::{BoxFuture, Change};
+use crate::store::{BoxFuture, Change, Condition, Key, MAX_TRANSACTION_ITEMS, Query, StoreError, Table, WriteOp};
 
 #[derive(Debug, thiserror::Error)]
 #[error("publish failed at event {first_failed}: {reason}")]
@@ -61,7 +69,63 @@ pub async fn relay(changes: &[Change], publisher: &dyn Publisher) -> Result<usiz
         Ok(()) => Ok(envelopes.len()),
         Err(e) => {
             tracing::warn!(error = %e, "relay will retry");
+            crate::telemetry::fault("publish_failed");
             Err(RelayFailure { sequence: sequences[e.first_failed.min(sequences.len() - 1)] })
         }
     }
+}
+
+/// The outbox keys among `changes`: what a successful relay of them may forget.
+pub fn outbox_keys(changes: &[Change]) -> Vec<Key> {
+    changes
+        .iter()
+        .filter(|c| c.key.pk.starts_with(OUTBOX_PREFIX) && c.new_image.is_some())
+        .map(|c| c.key.clone())
+        .collect()
+}
+
+/// Deletes published outbox items (a missing one is fine: the sweeper or
+/// another relay run got there first).
+pub async fn forget(table: &dyn Table, keys: Vec<Key>) -> Result<(), StoreError> {
+    for chunk in keys.chunks(MAX_TRANSACTION_ITEMS) {
+        let ops = chunk.iter().map(|key| WriteOp::Delete { key: key.clone(), condition: Condition::Always }).collect();
+        table.transact(ops).await?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+/// How many outbox items one sweep takes per shard.
+const SWEEP_PAGE: usize = 100;
+
+/// Publishes the outbox items raised more than `older_than` ago (the relay
+/// should have taken them long since), oldest first, and deletes them.
+/// Returns how many went out. Run on a schedule; a duplicate of what the
+/// relay also publishes is absorbed by the consumers' inboxes.
+pub async fn sweep(table: &dyn Table, publisher: &dyn Publisher, older_than: Duration) -> Result<usize, SweepError> {
+    let cutoff = humantime::format_rfc3339_millis(SystemTime::now() - older_than).to_string();
+    let mut swept = 0;
+    for shard in 0..OUTBOX_SHARDS {
+        let items = table.query(&Query::index(outbox_shard(shard)).limit(SWEEP_PAGE)).await?;
+        let (keys, events): (Vec<Key>, Vec<Envelope>) = items
+            .into_iter()
+            .filter_map(|item| Some((item.key, Envelope::deserialize(&item.body).ok()?)))
+            .filter(|(_, envelope)| envelope.occurred_at < cutoff)
+            .unzip();
+        if events.is_empty() {
+            continue;
+        }
+        tracing::warn!(shard, events = events.len(), "sweeping outbox items the relay has not published");
+        publisher.publish(&events).await?;
+        forget(table, keys).await?;
+        swept += events.len();
+    }
+    Ok(swept)
 }
