@@ -396,12 +396,7 @@ fn bad_input_gets_the_contracts_error_and_changes_nothing(backend: Backend) {
         ("GET", find.clone(), ""),
         ("GET", "/mypage".to_owned(), ""),
     ];
-    let mut cases: Vec<(&str, String, Option<&str>, &str, u16, &str, Option<&str>)> = Vec::new();
-    for (method, path, body) in &routes {
-        for token in [None, Some(forged.as_str()), Some(expired.as_str())] {
-            cases.push((method, path.clone(), token, body, 401, "unauthorized", None));
-        }
-    }
+    let mut cases = unauthorized_cases(&routes, &forged, &expired);
     cases.extend([
         ("POST", "/products".into(), Some(alice), r#"{"title":"X","stock":1}"#, 403, "forbidden", None),
         ("POST", "/products".into(), Some(staff), "{", 400, "malformed_json", None),
@@ -455,20 +450,7 @@ fn bad_input_gets_the_contracts_error_and_changes_nothing(backend: Backend) {
         ("POST", "/deliveries/nope/cancel".into(), Some(staff), "", 404, "not_found", None),
         ("DELETE", reservation.clone(), Some(alice), "", 405, "method_not_allowed", None),
     ]);
-    for (method, path, token, body, status, code, field) in &cases {
-        let reply = match *method {
-            "GET" => w.client.get(path, *token),
-            "POST" => w.client.post(path, *token, body),
-            _ => w.client.delete(path, *token),
-        };
-        let label = format!("{method} {path} token={} body={body}", token.map_or("none", |_| "some"));
-        assert_eq!(reply.status, *status, "{label}: {reply:?}");
-        assert_eq!(reply.code(), *code, "{label}: {reply:?}");
-        assert!(reply.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{label}: a human message");
-        if let Some(field) = field {
-            assert_eq!(reply.body["error"]["field"], *field, "{label}: names the field");
-        }
-    }
+    check_matrix(&w.client, &cases);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(snapshot(&w, &product, &[&open, &delivered]), before, "bad input changed state");
     assert_eq!(w.delivery_calls_received(), calls_before, "no refused cancel reached delivery");

@@ -342,7 +342,8 @@ fn an_acknowledged_reservation_survives_kill_9_and_resolves_after_restart(backen
         let n = client.get("/notifications", Some(&w.alice)).body.as_array().map_or(0, Vec::len);
         (n == 20).then_some(n)
     });
-    assert!(notified.is_some(), "one notification per outcome, none lost, none twice");
+    let shown = client.get("/notifications", Some(&w.alice)).body;
+    assert!(notified.is_some(), "one notification per outcome, none lost, none twice: {shown}");
 }
 
 /// Everything a bad request could have touched.
@@ -377,24 +378,17 @@ fn bad_input_gets_the_contracts_error_and_changes_nothing(backend: Backend) {
     let get_mine = format!("/reservations/{reserved}");
     let cancel_mine = format!("/reservations/{reserved}/cancel");
     let cancel_canceled = format!("/reservations/{canceled}/cancel");
-    let endpoints: Vec<(&str, &str, &str)> = vec![
-        ("POST", "/stocks", r#"{"bookId":"isbn-1","title":"Clean Code","quantity":1}"#),
-        ("GET", "/stocks/isbn-1", ""),
-        ("GET", "/books", ""),
-        ("POST", "/reservations", r#"{"bookId":"isbn-1"}"#),
-        ("GET", "/reservations", ""),
-        ("GET", &get_mine, ""),
-        ("POST", &cancel_mine, ""),
-        ("GET", "/notifications", ""),
+    let endpoints: Vec<(&str, String, &str)> = vec![
+        ("POST", "/stocks".into(), r#"{"bookId":"isbn-1","title":"Clean Code","quantity":1}"#),
+        ("GET", "/stocks/isbn-1".into(), ""),
+        ("GET", "/books".into(), ""),
+        ("POST", "/reservations".into(), r#"{"bookId":"isbn-1"}"#),
+        ("GET", "/reservations".into(), ""),
+        ("GET", get_mine.clone(), ""),
+        ("POST", cancel_mine.clone(), ""),
+        ("GET", "/notifications".into(), ""),
     ];
-    // (method, path, token, body, status, code, field)
-    type Case<'a> = (&'a str, String, Option<&'a str>, &'a str, u16, &'a str, Option<&'a str>);
-    let mut cases: Vec<Case> = Vec::new();
-    for (method, path, body) in &endpoints {
-        cases.push((method, path.to_string(), None, body, 401, "unauthorized", None));
-        cases.push((method, path.to_string(), Some(&forged), body, 401, "unauthorized", None));
-        cases.push((method, path.to_string(), Some(&expired), body, 401, "unauthorized", None));
-    }
+    let mut cases = unauthorized_cases(&endpoints, &forged, &expired);
     let stocks = "/stocks".to_string();
     let long_book = format!(r#"{{"bookId":"{}"}}"#, "b".repeat(3000));
     let reservations = "/reservations".to_string();
@@ -509,22 +503,7 @@ fn bad_input_gets_the_contracts_error_and_changes_nothing(backend: Backend) {
         ("POST", cancel_canceled.clone(), Some(alice), "", 409, "invalid_state", None),
         ("DELETE", get_mine.clone(), Some(alice), "", 405, "method_not_allowed", None),
     ]);
-    for (method, path, token, body, status, code, field) in &cases {
-        let reply = match *method {
-            "GET" => w.client.get(path, *token),
-            "POST" => w.client.post(path, *token, body),
-            _ => w.client.delete(path, *token),
-        };
-        let label = format!("{method} {path} token={} body={body}", token.map_or("none", |_| "some"));
-        assert_eq!(reply.status, *status, "{label}: {reply:?}");
-        if !code.is_empty() {
-            assert_eq!(reply.code(), *code, "{label}: {reply:?}");
-            assert!(reply.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{label}: a human message");
-        }
-        if let Some(field) = field {
-            assert_eq!(reply.body["error"]["field"], *field, "{label}: names the field");
-        }
-    }
+    check_matrix(&w.client, &cases);
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(snapshot(&w, &[&reserved, &canceled]), before, "bad input changed state");
 }

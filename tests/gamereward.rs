@@ -316,12 +316,7 @@ fn bad_input_gets_the_contracts_error_and_changes_nothing(backend: Backend) {
         ("POST", use_gift.clone(), ""),
         ("GET", "/mypage".to_owned(), ""),
     ];
-    let mut cases: Vec<(&str, String, Option<&str>, &str, u16, &str, Option<&str>)> = Vec::new();
-    for (method, path, body) in &routes {
-        for token in [None, Some(forged.as_str()), Some(expired.as_str())] {
-            cases.push((method, path.clone(), token, body, 401, "unauthorized", None));
-        }
-    }
+    let mut cases = unauthorized_cases(&routes, &forged, &expired);
     cases.extend([
         ("POST", "/missions".into(), Some(alice), "{", 400, "malformed_json", None),
         ("POST", "/missions".into(), Some(alice), "", 400, "malformed_json", None),
@@ -377,20 +372,7 @@ fn bad_input_gets_the_contracts_error_and_changes_nothing(backend: Backend) {
         ("POST", "/issue-gift".into(), Some(alice), r#"{"walletId":"x","giftName":"A"}"#, 404, "not_found", None),
         ("DELETE", mission.clone(), Some(alice), "", 405, "method_not_allowed", None),
     ]);
-    for (method, path, token, body, status, code, field) in &cases {
-        let reply = match *method {
-            "GET" => w.client.get(path, *token),
-            "POST" => w.client.post(path, *token, body),
-            _ => w.client.delete(path, *token),
-        };
-        let label = format!("{method} {path} token={} body={body}", token.map_or("none", |_| "some"));
-        assert_eq!(reply.status, *status, "{label}: {reply:?}");
-        assert_eq!(reply.code(), *code, "{label}: {reply:?}");
-        assert!(reply.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{label}: a human message");
-        if let Some(field) = field {
-            assert_eq!(reply.body["error"]["field"], *field, "{label}: names the field");
-        }
-    }
+    check_matrix(&w.client, &cases);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(snapshot(&w, &open, &gift_id), before, "bad input changed state");
     assert_eq!(w.gift_calls_received(), 1, "no refused exchange reached gift");

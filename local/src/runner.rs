@@ -646,11 +646,15 @@ async fn relay(owner: (String, String), stream: Arc<dyn Stream>, topic: Arc<dyn 
             let _ = tokio::time::timeout(Duration::from_millis(250), shared.control.resumed.notified()).await;
             continue;
         }
-        let changes = match stream.next().await {
-            Ok(changes) => changes,
-            Err(e) => {
+        let changes = match tokio::time::timeout(Duration::from_secs(10), stream.next()).await {
+            Ok(Ok(changes)) => changes,
+            Ok(Err(e)) => {
                 tracing::error!(error = %e, "stream read failed");
                 tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            Err(_) => {
+                tracing::error!("stream read hung for 10 s; reading again");
                 continue;
             }
         };

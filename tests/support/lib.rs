@@ -152,7 +152,19 @@ impl Runner {
         let mut child = command.spawn().expect("runner starts");
         let stdout = child.stdout.take().expect("stdout");
         let mut first = String::new();
-        BufReader::new(stdout).read_line(&mut first).expect("runner prints its address");
+        let mut lines = BufReader::new(stdout);
+        lines.read_line(&mut first).expect("runner prints its address");
+        // Keep reading its log lines (JSON on stdout): a closed pipe would
+        // make every later log line fail to write.
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            while lines.read_line(&mut line).is_ok_and(|n| n > 0) {
+                if std::env::var_os("RUNNER_LOGS").is_some() {
+                    eprint!("{line}");
+                }
+                line.clear();
+            }
+        });
         let base = first
             .trim()
             .strip_prefix("listening on ")
@@ -283,5 +295,45 @@ pub fn eventually<T>(within: Duration, mut probe: impl FnMut() -> Option<T>) -> 
             return None;
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// One row of a bad-input matrix: `(method, path, token, body, status,
+/// code, field)`; an empty `code` skips the body check (a `2xx` row).
+pub type Case<'a> = (&'a str, String, Option<&'a str>, &'a str, u16, &'a str, Option<&'a str>);
+
+/// The `401` rows for each route: no token, a forged one, an expired one.
+pub fn unauthorized_cases<'a>(
+    routes: &'a [(&'a str, String, &'a str)],
+    forged: &'a str,
+    expired: &'a str,
+) -> Vec<Case<'a>> {
+    let mut cases = Vec::new();
+    for (method, path, body) in routes {
+        for token in [None, Some(forged), Some(expired)] {
+            cases.push((*method, path.clone(), token, *body, 401, "unauthorized", None));
+        }
+    }
+    cases
+}
+
+/// Sends every case and checks its status, the contract's error code and
+/// human message, and the field a `400` names.
+pub fn check_matrix(client: &Client, cases: &[Case<'_>]) {
+    for (method, path, token, body, status, code, field) in cases {
+        let reply = match *method {
+            "GET" => client.get(path, *token),
+            "POST" => client.post(path, *token, body),
+            _ => client.delete(path, *token),
+        };
+        let label = format!("{method} {path} token={} body={body}", token.map_or("none", |_| "some"));
+        assert_eq!(reply.status, *status, "{label}: {reply:?}");
+        if !code.is_empty() {
+            assert_eq!(reply.code(), *code, "{label}: {reply:?}");
+            assert!(reply.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{label}: a human message");
+        }
+        if let Some(field) = field {
+            assert_eq!(reply.body["error"]["field"], *field, "{label}: names the field");
+        }
     }
 }

@@ -16,6 +16,7 @@ pub mod queue;
 pub mod relay;
 pub mod store;
 pub mod telemetry;
+pub mod view;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -65,6 +65,15 @@ impl<E: std::error::Error + 'static> From<ExecuteError<E>> for PolicyError {
     }
 }
 
+/// A policy's commit as its outcome: a redelivery (the inbox record was
+/// there) is done, not a failure.
+pub fn settle<T>(outcome: Result<T, CommitError>) -> Result<(), PolicyError> {
+    match outcome {
+        Ok(_) | Err(CommitError::Duplicate) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A queue consumer as both the Lambda runtime and the local runner call it.
 pub type QueueFn = Arc<dyn Fn(SqsEvent) -> BoxFuture<'static, SqsBatchResponse> + Send + Sync>;
 

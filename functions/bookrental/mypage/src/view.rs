@@ -9,8 +9,7 @@
 
 use std::sync::Arc;
 
-use framework::commit::{Commit, CommitError, retry_stale};
-use framework::store::{Condition, Item, Key, Query, StoreError, Table};
+use framework::store::{Key, Query, StoreError, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
 
@@ -98,65 +97,39 @@ fn listing(customer_id: &str) -> String {
     format!("Customer#{customer_id}")
 }
 
-fn unreadable(e: serde_json::Error) -> CommitError {
-    CommitError::Store(StoreError::Invalid(format!("stored view item: {e}")))
-}
-
 pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), PolicyError> {
     let table = &*table;
     let Some(news) = envelope.open::<News>()? else {
         return Ok(());
     };
-    let outcome = retry_stale(|| async {
-        let mut commit = Commit::new();
-        match &news {
-            News::StockIncreased { product_id, title, stock } | News::StockDecreased { product_id, title, stock } => {
-                let current = table.get(&book_key(product_id)).await.map_err(CommitError::Store)?;
-                let version = current.as_ref().map_or(0, |i| i.version);
-                let shown = match current {
-                    Some(item) => serde_json::from_value::<Book>(item.body).map_err(unreadable)?.version,
-                    None => 0,
-                };
-                if shown < envelope.version {
-                    let book = Book { title: title.clone(), stock: *stock, version: envelope.version };
-                    let body = serde_json::to_value(&book).expect("a book always serializes");
-                    commit.put(Item::new(book_key(product_id), version + 1, body), Condition::loaded_at(version));
-                }
-            }
-            News::Reserved { reservation_id, product_id, customer_id }
-            | News::ReservationRejected { reservation_id, product_id, customer_id }
-            | News::ReservationCanceled { reservation_id, product_id, customer_id }
-            | News::DeliveryStarted { reservation_id, product_id, customer_id }
-            | News::Delivered { reservation_id, product_id, customer_id }
-            | News::DeliveryCanceled { reservation_id, product_id, customer_id } => {
-                let current = table.get(&row_key(reservation_id)).await.map_err(CommitError::Store)?;
-                let version = current.as_ref().map_or(0, |i| i.version);
-                let mut row = match current {
-                    Some(item) => serde_json::from_value::<Row>(item.body).map_err(unreadable)?,
-                    None => Row {
-                        reservation_id: reservation_id.clone(),
-                        product_id: product_id.clone(),
-                        customer_id: customer_id.clone(),
-                        ..Row::default()
-                    },
-                };
+    match &news {
+        News::StockIncreased { product_id, title, stock } | News::StockDecreased { product_id, title, stock } => {
+            let book = |shown: Option<Book>| {
+                let newer = shown.is_none_or(|b| b.version < envelope.version);
+                newer.then(|| Book { title: title.clone(), stock: *stock, version: envelope.version })
+            };
+            framework::view::update(table, book_key(product_id), CONSUMER, &envelope, book, |_| None).await
+        }
+        News::Reserved { reservation_id, product_id, customer_id }
+        | News::ReservationRejected { reservation_id, product_id, customer_id }
+        | News::ReservationCanceled { reservation_id, product_id, customer_id }
+        | News::DeliveryStarted { reservation_id, product_id, customer_id }
+        | News::Delivered { reservation_id, product_id, customer_id }
+        | News::DeliveryCanceled { reservation_id, product_id, customer_id } => {
+            let row = |current: Option<Row>| {
+                let mut row = current.unwrap_or_else(|| Row {
+                    reservation_id: reservation_id.clone(),
+                    product_id: product_id.clone(),
+                    customer_id: customer_id.clone(),
+                    ..Row::default()
+                });
                 let before = row.clone();
                 row.merge(&news);
-                if row != before {
-                    let body = serde_json::to_value(&row).expect("a row always serializes");
-                    let mut item = Item::new(row_key(reservation_id), version + 1, body);
-                    item.index = Some(Key::new(listing(&row.customer_id), reservation_id.clone()));
-                    commit.put(item, Condition::loaded_at(version));
-                }
-            }
+                (row != before).then_some(row)
+            };
+            let listed = |row: &Row| Some(Key::new(listing(&row.customer_id), row.reservation_id.clone()));
+            framework::view::update(table, row_key(reservation_id), CONSUMER, &envelope, row, listed).await
         }
-        commit.consumed(CONSUMER, &envelope.event_id);
-        commit.submit(table).await.map(|_| ())
-    })
-    .await;
-    match outcome {
-        Ok(()) | Err(CommitError::Duplicate) => Ok(()),
-        Err(e) => Err(e.into()),
     }
 }
 

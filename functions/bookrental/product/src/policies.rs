@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use framework::Aggregate;
 use framework::commit::{Commit, CommitError, load, retry_stale};
+use framework::queue::settle;
 use framework::store::{StoreError, Table};
 use framework::{Envelope, Origin, PolicyError};
 use serde::Deserialize;
@@ -21,13 +22,6 @@ pub const RESTORE_STOCK: &str = "restore-stock";
 pub enum Inbound {
     Reserved { reservation_id: String, product_id: String, customer_id: String },
     DeliveryCanceled { reservation_id: String, product_id: String },
-}
-
-fn settle(outcome: Result<(), CommitError>) -> Result<(), PolicyError> {
-    match outcome {
-        Ok(()) | Err(CommitError::Duplicate) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
 }
 
 fn invalid(e: impl std::fmt::Display) -> CommitError {

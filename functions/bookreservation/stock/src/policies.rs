@@ -3,6 +3,7 @@
 
 use framework::Aggregate;
 use framework::commit::{Commit, CommitError, load, retry_stale};
+use framework::queue::settle;
 use framework::store::Table;
 use framework::{Envelope, Origin, PolicyError};
 use serde::Deserialize;
@@ -24,13 +25,6 @@ pub enum ReservationEvent {
 
 fn origin(envelope: &Envelope) -> Origin {
     Origin { source: SOURCE, correlation_id: envelope.correlation_id.clone() }
-}
-
-fn settle(outcome: Result<(), CommitError>) -> Result<(), PolicyError> {
-    match outcome {
-        Ok(()) | Err(CommitError::Duplicate) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// `ReservationRequested` → one copy set aside (`StockReserved`), or

@@ -8,8 +8,7 @@
 
 use std::sync::Arc;
 
-use framework::commit::{Commit, CommitError, retry_stale};
-use framework::store::{Condition, Item, Key, Query, StoreError, Table};
+use framework::store::{Key, Query, StoreError, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
 
@@ -116,31 +115,24 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), P
     if mission_id.is_empty() || mission_id.len() > framework::http::MAX_ID_LEN {
         return Err(PolicyError::Poison(format!("{} without a usable mission id", envelope.event_type)));
     }
-    let outcome = retry_stale(|| async {
-        let current = table.get(&key(&mission_id)).await.map_err(CommitError::Store)?;
-        let version = current.as_ref().map_or(0, |i| i.version);
-        let mut row = match current {
-            Some(item) => serde_json::from_value::<Row>(item.body)
-                .map_err(|e| CommitError::Store(StoreError::Invalid(format!("stored row: {e}"))))?,
-            None => Row { mission_id: mission_id.clone(), customer_id: customer_id.clone(), ..Row::default() },
-        };
-        let before = row.clone();
-        row.merge(news.clone());
-        let mut commit = Commit::new();
-        if row != before {
-            let mut item =
-                Item::new(key(&mission_id), version + 1, serde_json::to_value(&row).expect("a row always serializes"));
-            item.index = Some(Key::new(listing(&row.customer_id), mission_id.clone()));
-            commit.put(item, Condition::loaded_at(version));
-        }
-        commit.consumed(CONSUMER, &envelope.event_id);
-        commit.submit(table).await.map(|_| ())
-    })
-    .await;
-    match outcome {
-        Ok(()) | Err(CommitError::Duplicate) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    framework::view::update(
+        table,
+        key(&mission_id),
+        CONSUMER,
+        &envelope,
+        |current: Option<Row>| {
+            let mut row = current.unwrap_or_else(|| Row {
+                mission_id: mission_id.clone(),
+                customer_id: customer_id.clone(),
+                ..Row::default()
+            });
+            let before = row.clone();
+            row.merge(news.clone());
+            (row != before).then_some(row)
+        },
+        |row| Some(Key::new(listing(&row.customer_id), row.mission_id.clone())),
+    )
+    .await
 }
 
 /// A row as `GET /mypage` answers it: the contract's fields, in its order.
