@@ -259,7 +259,11 @@ fn a_cancel_that_reaches_delivery_first_wins(backend: Backend) {
 
 fn a_cancel_before_product_takes_the_copy_never_takes_it(backend: Backend) {
     let w = World::new(backend);
-    let product = w.product("The Little Prince", 2);
+    let product = w.product("The Little Prince", 3);
+    // A first reservation goes through: the reservation side knows the book.
+    let first = w.reserve(&w.carol, &product);
+    w.wait_status(&w.carol, &first, "Delivering");
+    w.wait_stock(&product, 2);
     // Reservation's relay is held: `Reserved` waits in its outbox while the
     // cancel goes through delivery, whose `DeliveryCanceled` reaches product first.
     w.context("reservation", "stop");

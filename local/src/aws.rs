@@ -292,6 +292,9 @@ struct Cursor {
     iterator: Option<String>,
     /// The iterator after the batch last handed out.
     next: Option<String>,
+    /// The last record of the batch handed out, and of the last batch relayed.
+    next_sequence: Option<String>,
+    relayed_sequence: Option<String>,
 }
 
 fn stream_value(value: &StreamValue) -> Option<aws_sdk_dynamodb::types::AttributeValue> {
@@ -329,9 +332,26 @@ impl StreamReader {
                 shard_id: id.to_owned(),
                 iterator,
                 next: None,
+                next_sequence: None,
+                relayed_sequence: None,
             });
         }
         Ok(())
+    }
+
+    /// A fresh iterator just after the last relayed record (or at the
+    /// shard's start). Shard iterators expire after 15 minutes on DynamoDB
+    /// Streams, and moto strands them when it rolls a refused transaction
+    /// back; one taken anew on every empty read never goes stale.
+    async fn renewed(&self, cursor: &Cursor) -> Result<Option<String>, String> {
+        let request = self.client.get_shard_iterator().stream_arn(&self.arn).shard_id(&cursor.shard_id);
+        let request = match &cursor.relayed_sequence {
+            Some(sequence) => {
+                request.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).sequence_number(sequence)
+            }
+            None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+        };
+        Ok(request.send().await.map_err(failed("shard iterator"))?.shard_iterator)
     }
 
     async fn next_batch(&self) -> Result<Vec<Change>, String> {
@@ -365,13 +385,21 @@ impl StreamReader {
                     Some(Change { sequence: position as u64, key: Key::new(text("pk"), text("sk")), new_image })
                 })
                 .collect();
-            let mut guard = self.cursors.lock().unwrap_or_else(|p| p.into_inner());
+            let last_sequence =
+                output.records().iter().filter_map(|r| r.dynamodb()?.sequence_number()).last().map(str::to_owned);
             if changes.is_empty() {
-                // Nothing here: move on (a closed shard's iterator ends as None).
-                guard[index].iterator = output.next_shard_iterator;
+                // Nothing here: move on (a closed shard's iterator ends as
+                // None); an open one is taken anew from the last record relayed.
+                let next = match output.next_shard_iterator {
+                    Some(_) => self.renewed(cursor).await?,
+                    None => None,
+                };
+                self.cursors.lock().unwrap_or_else(|p| p.into_inner())[index].iterator = next;
                 continue;
             }
+            let mut guard = self.cursors.lock().unwrap_or_else(|p| p.into_inner());
             guard[index].next = output.next_shard_iterator;
+            guard[index].next_sequence = last_sequence;
             return Ok(changes);
         }
         Ok(Vec::new())
@@ -381,6 +409,9 @@ impl StreamReader {
         let mut cursors = self.cursors.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(cursor) = cursors.iter_mut().find(|c| c.next.is_some()) {
             cursor.iterator = cursor.next.take();
+            if let Some(sequence) = cursor.next_sequence.take() {
+                cursor.relayed_sequence = Some(sequence);
+            }
         }
     }
 }

@@ -5,8 +5,7 @@
 //! `available` count, so the row simply takes the newest one: a late or
 //! repeated event (lower or equal version) changes nothing.
 
-use framework::commit::{Commit, CommitError, retry_stale};
-use framework::store::{Condition, Item, Key, Table};
+use framework::store::{Item, Key, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -75,24 +74,23 @@ pub async fn on_stock_event(table: Arc<dyn Table>, envelope: Envelope) -> Result
     let (StockEvent::StockReceived { book_id, title, available }
     | StockEvent::StockReserved { book_id, title, available }
     | StockEvent::StockRestored { book_id, title, available }) = event;
-    let outcome = retry_stale(|| async {
-        let current = table.get(&key(&book_id)).await.map_err(CommitError::Store)?;
-        let shown = current.as_ref().map(|i| row_of(i.clone()).map(|r| r.stock_version).unwrap_or(0));
-        if shown.is_some_and(|v| v >= envelope.version) {
-            return Ok(());
-        }
-        let row =
-            StoredRow { book_id: book_id.clone(), title: title.clone(), available, stock_version: envelope.version };
-        let body = serde_json::to_value(&row).expect("a row always serializes");
-        let mut commit = Commit::new();
-        let item_version = current.as_ref().map_or(0, |i| i.version);
-        commit.put(Item::new(key(&book_id), item_version + 1, body), Condition::loaded_at(item_version));
-        commit.consumed(CONSUMER, &envelope.event_id);
-        commit.submit(table).await.map(|_| ())
-    })
-    .await;
-    match outcome {
-        Ok(()) | Err(CommitError::Duplicate) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    framework::view::update(
+        table,
+        key(&book_id),
+        CONSUMER,
+        &envelope,
+        |shown: Option<StoredRow>| {
+            if shown.is_some_and(|row| row.stock_version >= envelope.version) {
+                return None;
+            }
+            Some(StoredRow {
+                book_id: book_id.clone(),
+                title: title.clone(),
+                available,
+                stock_version: envelope.version,
+            })
+        },
+        |_| None,
+    )
+    .await
 }
