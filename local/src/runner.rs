@@ -108,7 +108,8 @@ struct SystemRuntime {
 struct Control {
     stopped: Mutex<HashSet<(String, String)>>,
     resumed: tokio::sync::Notify,
-    calls: Mutex<HashMap<(String, String), CallControl>>,
+    /// One switch per context, shared with the remotes that call into it.
+    calls: Mutex<HashMap<(String, String), Arc<Mutex<CallControl>>>>,
 }
 
 /// How a context's synchronous side behaves, as `/_local` set it.
@@ -154,24 +155,22 @@ impl Control {
 
 impl Control {
     /// Counts a call arriving at `context` and says how to answer it.
-    fn arriving_call(&self, system: &str, context: &str) -> CallControl {
+    /// The call switch of `context`, made on first use.
+    fn calls(&self, system: &str, context: &str) -> Arc<Mutex<CallControl>> {
         let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
-        let control = calls.entry((system.to_owned(), context.to_owned())).or_default();
-        control.received += 1;
-        *control
+        calls.entry((system.to_owned(), context.to_owned())).or_default().clone()
     }
 
     fn set_calls(&self, system: &str, context: &str, mode: CallMode, delay_ms: u64) -> CallControl {
-        let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
-        let control = calls.entry((system.to_owned(), context.to_owned())).or_default();
+        let calls = self.calls(system, context);
+        let mut control = calls.lock().unwrap_or_else(|p| p.into_inner());
         control.mode = mode;
         control.delay_ms = delay_ms;
         *control
     }
 
     fn calls_of(&self, system: &str, context: &str) -> CallControl {
-        let calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
-        calls.get(&(system.to_owned(), context.to_owned())).copied().unwrap_or_default()
+        *self.calls(system, context).lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -182,14 +181,19 @@ struct LocalRemote {
     system: String,
     context: String,
     run: framework::call::InternalFn,
-    control: Arc<Control>,
+    /// The callee context's switch (`/_local/.../calls`).
+    calls: Arc<Mutex<CallControl>>,
 }
 
 impl framework::call::Remote for LocalRemote {
     fn invoke(&self, request: Value) -> framework::store::BoxFuture<'_, Result<Value, framework::call::RemoteError>> {
         use framework::call::RemoteError;
         Box::pin(async move {
-            let control = self.control.arriving_call(&self.system, &self.context);
+            let control = {
+                let mut control = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+                control.received += 1;
+                *control
+            };
             let delay = match control.mode {
                 CallMode::Down => {
                     return Err(RemoteError::Unreachable(format!(
@@ -399,7 +403,7 @@ async fn wire_system(
             system: system.name.clone(),
             context: function.context.clone(),
             run,
-            control: wiring.control.clone(),
+            calls: wiring.control.calls(&system.name, &function.context),
         };
         internal.insert(function.logical_id.as_str(), Arc::new(remote));
     }

@@ -72,6 +72,15 @@ pub struct Refusal {
     pub message: String,
 }
 
+impl Refusal {
+    /// A refusal the caller's own checks should have made impossible (a
+    /// bug on one side): logged, and answered `502` with `code`.
+    pub fn unexpected(self, code: &'static str) -> ApiError {
+        tracing::error!(code = %self.code, message = %self.message, "callee refused a request the caller checked");
+        ApiError::new(lambda_http::http::StatusCode::BAD_GATEWAY, code, self.message)
+    }
+}
+
 /// An internal function, as the Lambda runtime and the local runner call it:
 /// request JSON in, [`Reply`] JSON out.
 pub type InternalFn = Arc<dyn Fn(Value) -> BoxFuture<'static, Value> + Send + Sync>;
@@ -240,9 +249,9 @@ impl Instrument for Watch {
     }
 
     fn on_closed(&self) {
-        let was = self.inner.lock().unwrap_or_else(|p| p.into_inner()).state;
+        let mut was = CircuitState::Closed;
         self.update(|w| {
-            w.state = CircuitState::Closed;
+            was = std::mem::replace(&mut w.state, CircuitState::Closed);
             w.open_until = None;
             w.consecutive_failures = 0;
         });

@@ -7,7 +7,6 @@ use framework::call::{CallError, Client};
 use framework::commit::{execute, load};
 use framework::http::{self, ApiError, Caller};
 use framework::store::Table;
-use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
@@ -137,10 +136,7 @@ pub async fn cancel_reservation(cancel: Cancel, request: Request) -> Reply {
             "invalid_state",
             "The book is already delivered; a delivered reservation cannot be canceled.",
         ),
-        CallError::Refused(refusal) => {
-            tracing::error!(code = %refusal.code, message = %refusal.message, "delivery refused a valid cancel");
-            ApiError::new(StatusCode::BAD_GATEWAY, "delivery_refused", refusal.message)
-        }
+        CallError::Refused(refusal) => refusal.unexpected("delivery_refused"),
     })?;
     let origin = Origin { source: SOURCE, correlation_id: id.clone() };
     let done = execute::<Reservation, _>(table, &id, &origin, None, |_| Command::Cancel)

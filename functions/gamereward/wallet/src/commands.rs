@@ -7,7 +7,6 @@ use framework::commit::{Inbox, execute, load};
 use framework::http::{self, ApiError, Caller};
 use framework::store::{Query, Table};
 use framework::{Envelope, Origin, PolicyError};
-use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
@@ -112,10 +111,7 @@ pub async fn exchange_reward(exchange: Exchange, request: Request) -> Reply {
     };
     let gift: IssuedGift = exchange.gift.call(&request).await.map_err(|e| match e {
         CallError::Unavailable(error) => error,
-        CallError::Refused(refusal) => {
-            tracing::error!(code = %refusal.code, message = %refusal.message, "gift refused a valid request");
-            ApiError::new(StatusCode::BAD_GATEWAY, "gift_refused", refusal.message)
-        }
+        CallError::Refused(refusal) => refusal.unexpected("gift_refused"),
     })?;
     let origin = Origin { source: SOURCE, correlation_id: entry.state.mission_id.clone() };
     let done = execute::<WalletEntry, _>(table, &id, &origin, None, |_| Command::Exchange {
