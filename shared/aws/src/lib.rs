@@ -25,6 +25,15 @@ fn env(name: &str) -> Result<String, Error> {
     std::env::var(name).map_err(|_| format!("environment variable {name} is not set").into())
 }
 
+/// The `main` of every context binary. A Lambda execution environment hands
+/// the process one invocation at a time, so it runs on tokio's current-thread
+/// scheduler: no worker threads to start before asking for the first event
+/// (a measurably shorter cold start, see docs/benchmarks.md), and nothing to
+/// hand work across.
+pub fn main(functions: Functions) -> Result<(), Error> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(run(functions))
+}
+
 /// Serves the function named by `_HANDLER` until the runtime stops it.
 pub async fn run(functions: Functions) -> Result<(), Error> {
     framework::telemetry::init();

@@ -1,6 +1,5 @@
 //! The Lambda binary of this context; `Handler` (`_HANDLER`) picks the function.
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    aws_adapters::run(gamereward_gift::functions).await
+fn main() -> Result<(), lambda_runtime::Error> {
+    aws_adapters::main(gamereward_gift::functions)
 }
