@@ -75,9 +75,9 @@ impl Queues for EmbeddedQueues {
         Box::pin(std::future::ready(result))
     }
 
-    fn delete<'a>(&'a self, _queue: &'a str, receipts: Vec<String>) -> BoxFuture<'a, Result<(), String>> {
-        let receipts: Vec<i64> = receipts.iter().filter_map(|r| r.parse().ok()).collect();
-        Box::pin(std::future::ready(self.0.delete(&receipts).map_err(|e| e.to_string())))
+    fn delete<'a>(&'a self, queue: &'a str, receipts: Vec<String>) -> BoxFuture<'a, Result<(), String>> {
+        let receipts: Vec<embedded::Receipt> = receipts.iter().filter_map(|r| r.parse().ok()).collect();
+        Box::pin(std::future::ready(self.0.delete(queue, &receipts).map_err(|e| e.to_string())))
     }
 
     fn depth<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<Depth, String>> {

@@ -362,8 +362,16 @@ fn provision_embedded(system: &System, config: &Config) -> Result<(Tables, Arc<d
         .map(|s| Subscription { queue: s.queue.clone(), event_types: s.event_types.clone(), raw: s.raw })
         .collect();
     let topic = format!("arn:aws:sns:local:000000000000:{}-events", system.name);
-    let broker = Broker::open(path_of("broker.db").as_deref(), topic, broker_queues, subscriptions)
+    // One file per queue, under `broker/`.
+    let broker = Broker::open(path_of("broker").as_deref(), topic, broker_queues, subscriptions)
         .map_err(|e| StartError::Storage(e.to_string()))?;
+    // A data directory of an earlier version kept every queue in one file.
+    if let Some(legacy) = path_of("broker.db") {
+        let moved = broker.import(&legacy).map_err(|e| StartError::Storage(e.to_string()))?;
+        if moved > 0 {
+            tracing::info!(system = %system.name, moved, "queued messages moved to one file per queue");
+        }
+    }
     Ok((tables, Arc::new(EmbeddedQueues(Arc::new(broker)))))
 }
 

@@ -108,7 +108,7 @@ fn main() {
     };
 
     let runner = Runner::start(RunnerOptions {
-        in_memory: false,
+        in_memory: std::env::var_os("SAGA_IN_MEMORY").is_some(),
         visibility_timeout_ms: None,
         ..RunnerOptions::on(Backend::Embedded).serving(system.name())
     });

@@ -24,6 +24,10 @@ use crate::table::open_connection;
 pub enum BrokerError {
     #[error("broker storage: {0}")]
     Storage(#[from] rusqlite::Error),
+    #[error("broker directory: {0}")]
+    Directory(#[from] std::io::Error),
+    #[error("not a receipt of this broker: {0}")]
+    BadReceipt(String),
     #[error("unknown queue {0}")]
     UnknownQueue(String),
 }
@@ -44,10 +48,35 @@ pub struct Subscription {
     pub raw: bool,
 }
 
+/// Names one stored message for [`Broker::delete`]: its row and its id, so a
+/// row number SQLite hands out again after a delete never names another
+/// message (a consumer slower than the visibility timeout deletes late).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    row: i64,
+    message_id: String,
+}
+
+impl std::fmt::Display for Receipt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.row, self.message_id)
+    }
+}
+
+impl std::str::FromStr for Receipt {
+    type Err = BrokerError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || BrokerError::BadReceipt(s.to_owned());
+        let (row, message_id) = s.split_once(':').ok_or_else(bad)?;
+        Ok(Self { row: row.parse().map_err(|_| bad())?, message_id: message_id.to_owned() })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Received {
     /// Identifies this delivery for [`Broker::delete`].
-    pub receipt: i64,
+    pub receipt: Receipt,
     pub message_id: String,
     pub body: String,
     pub event_type: Option<String>,
@@ -66,18 +95,81 @@ pub struct QueueDepth {
 
 pub struct Broker {
     topic_arn: String,
-    conn: Mutex<Connection>,
-    queues: HashMap<String, QueueSpec>,
+    /// Every queue, dead-letter queues included, each in its own SQLite
+    /// file: consumers of different queues never wait on each other.
+    queues: HashMap<String, Queue>,
     subscriptions: Vec<Subscription>,
-    arrivals: HashMap<String, Arc<Notify>>,
+}
+
+struct Queue {
+    conn: Mutex<Connection>,
+    /// `(dead-letter queue, maxReceiveCount)`.
+    dead_letter: Option<(String, u32)>,
+    arrivals: Arc<Notify>,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn insert(&self, rows: &[Row]) -> Result<(), BrokerError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        {
+            let mut conn = self.lock();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for row in rows {
+                tx.prepare_cached(
+                    "INSERT INTO messages (message_id, body, event_type, receive_count, visible_at, sent_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    row.message_id,
+                    row.body,
+                    row.event_type,
+                    row.receive_count,
+                    row.visible_at,
+                    row.sent_at
+                ])?;
+            }
+            tx.commit()?;
+        }
+        self.arrivals.notify_one();
+        Ok(())
+    }
+
+    fn delete(&self, receipts: &[Receipt]) -> Result<(), BrokerError> {
+        if receipts.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        for receipt in receipts {
+            tx.prepare_cached("DELETE FROM messages WHERE receipt = ?1 AND message_id = ?2")?
+                .execute(params![receipt.row, receipt.message_id])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// A message as stored, on its way into a queue.
+struct Row {
+    message_id: String,
+    body: String,
+    event_type: Option<String>,
+    receive_count: u32,
+    visible_at: u64,
+    sent_at: u64,
 }
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS messages (
-    receipt INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, message_id TEXT NOT NULL,
+    receipt INTEGER PRIMARY KEY, message_id TEXT NOT NULL,
     body TEXT NOT NULL, event_type TEXT, receive_count INTEGER NOT NULL DEFAULT 0,
     visible_at INTEGER NOT NULL, sent_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at);
 ";
 
 fn now_ms() -> u64 {
@@ -85,41 +177,100 @@ fn now_ms() -> u64 {
 }
 
 impl Broker {
+    /// Opens (or creates) the queues, one file `<queue>.db` each in `dir`;
+    /// `None` keeps them in memory.
     pub fn open(
-        path: Option<&Path>,
+        dir: Option<&Path>,
         topic_arn: impl Into<String>,
         queues: Vec<QueueSpec>,
         subscriptions: Vec<Subscription>,
     ) -> Result<Self, BrokerError> {
-        let conn = open_connection(path)?;
-        conn.execute_batch(SCHEMA)?;
-        let mut arrivals = HashMap::new();
-        for q in &queues {
-            arrivals.insert(q.name.clone(), Arc::new(Notify::new()));
-            if let Some((dlq, _)) = &q.dead_letter {
-                arrivals.entry(dlq.clone()).or_insert_with(|| Arc::new(Notify::new()));
+        let mut names: Vec<(String, Option<(String, u32)>)> = Vec::new();
+        for q in queues {
+            if let Some((dlq, _)) = &q.dead_letter
+                && !names.iter().any(|(n, _)| n == dlq)
+            {
+                names.push((dlq.clone(), None));
+            }
+            match names.iter_mut().find(|(n, _)| *n == q.name) {
+                Some(existing) => existing.1 = q.dead_letter,
+                None => names.push((q.name, q.dead_letter)),
             }
         }
-        Ok(Self {
-            topic_arn: topic_arn.into(),
-            conn: Mutex::new(conn),
-            queues: queues.into_iter().map(|q| (q.name.clone(), q)).collect(),
-            subscriptions,
-            arrivals,
-        })
+        if let Some(dir) = dir {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut opened = HashMap::new();
+        for (name, dead_letter) in names {
+            let conn = open_connection(dir.map(|d| d.join(format!("{name}.db"))).as_deref())?;
+            conn.execute_batch(SCHEMA)?;
+            opened.insert(name, Queue { conn: Mutex::new(conn), dead_letter, arrivals: Arc::new(Notify::new()) });
+        }
+        Ok(Self { topic_arn: topic_arn.into(), queues: opened, subscriptions })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// Moves the messages of an earlier runner's single broker file (every
+    /// queue in one `messages` table) into the per-queue files, then removes
+    /// it. Messages of queues this template no longer has stay in the file.
+    pub fn import(&self, legacy: &Path) -> Result<u64, BrokerError> {
+        if !legacy.exists() {
+            return Ok(0);
+        }
+        let conn = Connection::open(legacy)?;
+        let mut moved = 0;
+        let mut left = 0;
+        let mut rows: HashMap<String, Vec<Row>> = HashMap::new();
+        {
+            let mut stmt = conn.prepare(
+                "SELECT queue, message_id, body, event_type, receive_count, visible_at, sent_at FROM messages
+                 ORDER BY receipt",
+            )?;
+            let mut found = stmt.query([])?;
+            while let Some(r) = found.next()? {
+                let queue: String = r.get(0)?;
+                if !self.queues.contains_key(&queue) {
+                    left += 1;
+                    continue;
+                }
+                rows.entry(queue).or_default().push(Row {
+                    message_id: r.get(1)?,
+                    body: r.get(2)?,
+                    event_type: r.get(3)?,
+                    receive_count: r.get(4)?,
+                    visible_at: r.get(5)?,
+                    sent_at: r.get(6)?,
+                });
+            }
+        }
+        for (queue, rows) in &rows {
+            self.queue(queue)?.insert(rows)?;
+            conn.execute("DELETE FROM messages WHERE queue = ?1", params![queue])?;
+            moved += rows.len() as u64;
+        }
+        drop(conn);
+        if left == 0 {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = legacy.as_os_str().to_owned();
+                file.push(suffix);
+                let _ = std::fs::remove_file(file);
+            }
+        } else {
+            tracing::warn!(file = %legacy.display(), left, "messages of queues the template no longer declares were kept");
+        }
+        Ok(moved)
+    }
+
+    fn queue(&self, name: &str) -> Result<&Queue, BrokerError> {
+        self.queues.get(name).ok_or_else(|| BrokerError::UnknownQueue(name.into()))
     }
 
     /// Woken when a message arrives in `queue`.
     pub fn arrivals(&self, queue: &str) -> Result<Arc<Notify>, BrokerError> {
-        self.arrivals.get(queue).cloned().ok_or_else(|| BrokerError::UnknownQueue(queue.into()))
+        Ok(self.queue(queue)?.arrivals.clone())
     }
 
     pub fn queue_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.arrivals.keys().cloned().collect();
+        let mut names: Vec<String> = self.queues.keys().cloned().collect();
         names.sort();
         names
     }
@@ -128,43 +279,38 @@ impl Broker {
         self.queues.get(queue)?.dead_letter.as_ref().map(|(dlq, _)| dlq.as_str())
     }
 
-    /// Publishes each event to every matching subscription, all in one commit.
+    /// Publishes each event to every matching subscription: one commit per
+    /// queue, in the order of `events`. Like SNS's fan-out this is not atomic
+    /// across queues; a failed publish is retried whole by the relay and the
+    /// consumers absorb the copies a queue got twice.
     pub fn publish_events(&self, events: &[Envelope]) -> Result<(), BrokerError> {
         let now = now_ms();
-        let mut woken = Vec::new();
-        {
-            let mut conn = self.lock();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            for event in events {
-                let raw = serde_json::to_string(event).expect("an envelope always serializes");
-                let sns_message_id = framework::new_id();
-                for sub in &self.subscriptions {
-                    let wanted = sub.event_types.as_ref().is_none_or(|types| types.contains(&event.event_type));
-                    if !wanted {
-                        continue;
-                    }
-                    let body = if sub.raw { raw.clone() } else { self.sns_notification(&sns_message_id, event, &raw) };
-                    tx.prepare_cached(
-                        "INSERT INTO messages (queue, message_id, body, event_type, visible_at, sent_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                    )?
-                    .execute(params![
-                        sub.queue,
-                        framework::new_id(),
-                        body,
-                        event.event_type,
-                        now
-                    ])?;
-                    woken.push(sub.queue.clone());
+        let mut per_queue: Vec<(&str, Vec<Row>)> = Vec::new();
+        for event in events {
+            let raw = serde_json::to_string(event).expect("an envelope always serializes");
+            let sns_message_id = framework::new_id();
+            for sub in &self.subscriptions {
+                let wanted = sub.event_types.as_ref().is_none_or(|types| types.contains(&event.event_type));
+                if !wanted {
+                    continue;
+                }
+                let body = if sub.raw { raw.clone() } else { self.sns_notification(&sns_message_id, event, &raw) };
+                let row = Row {
+                    message_id: framework::new_id(),
+                    body,
+                    event_type: Some(event.event_type.clone()),
+                    receive_count: 0,
+                    visible_at: now,
+                    sent_at: now,
+                };
+                match per_queue.iter_mut().find(|(q, _)| *q == sub.queue) {
+                    Some((_, rows)) => rows.push(row),
+                    None => per_queue.push((&sub.queue, vec![row])),
                 }
             }
-            tx.commit()?;
         }
-        woken.dedup();
-        for queue in woken {
-            if let Some(n) = self.arrivals.get(&queue) {
-                n.notify_one();
-            }
+        for (queue, rows) in &per_queue {
+            self.queue(queue)?.insert(rows)?;
         }
         Ok(())
     }
@@ -186,93 +332,119 @@ impl Broker {
     /// dead-letter queue instead of being handed out again.
     pub fn receive(&self, queue: &str, max: usize, visibility_ms: u64) -> Result<Vec<Received>, BrokerError> {
         let now = now_ms();
-        let spec = self.queues.get(queue);
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let candidates: Vec<Received> = tx
-            .prepare_cached(
-                "SELECT receipt, message_id, body, event_type, receive_count, sent_at FROM messages
-                 WHERE queue = ?1 AND visible_at <= ?2 ORDER BY visible_at, receipt LIMIT ?3",
-            )?
-            .query_map(params![queue, now, max as i64], |r| {
-                Ok(Received {
-                    receipt: r.get(0)?,
-                    message_id: r.get(1)?,
-                    body: r.get(2)?,
-                    event_type: r.get(3)?,
-                    receive_count: r.get(4)?,
-                    sent_at_ms: r.get(5)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        let mut delivered = Vec::with_capacity(candidates.len());
-        let mut dead = false;
-        for mut message in candidates {
-            match spec.and_then(|s| s.dead_letter.as_ref()) {
-                Some((dlq, max_receive)) if message.receive_count >= *max_receive => {
-                    tx.prepare_cached(
-                        "UPDATE messages SET queue = ?1, receive_count = 0, visible_at = ?2 WHERE receipt = ?3",
-                    )?
-                    .execute(params![dlq, now, message.receipt])?;
-                    tracing::warn!(queue, dead_letter_queue = %dlq, message_id = %message.message_id, "moved to the dead-letter queue");
-                    dead = true;
-                }
-                _ => {
+        let source = self.queue(queue)?;
+        let max_receive = source.dead_letter.as_ref().map(|(dlq, max)| (dlq.as_str(), *max));
+        let mut delivered = Vec::new();
+        let mut dead = Vec::new();
+        {
+            let mut conn = source.lock();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let candidates: Vec<Received> = tx
+                .prepare_cached(
+                    // Oldest first by row, skipping those in flight: a queue
+                    // holds few messages in flight (pollers x batch size), so
+                    // no index is kept; each one would cost its own page
+                    // writes on every send, receive and delete.
+                    "SELECT receipt, message_id, body, event_type, receive_count, sent_at FROM messages
+                     WHERE visible_at <= ?1 ORDER BY receipt LIMIT ?2",
+                )?
+                .query_map(params![now, max as i64], |r| {
+                    let message_id: String = r.get(1)?;
+                    Ok(Received {
+                        receipt: Receipt { row: r.get(0)?, message_id: message_id.clone() },
+                        message_id,
+                        body: r.get(2)?,
+                        event_type: r.get(3)?,
+                        receive_count: r.get(4)?,
+                        sent_at_ms: r.get(5)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            for mut message in candidates {
+                // Hidden either way: handed out, or on its way to the
+                // dead-letter queue (no other poller may take it meanwhile).
+                let handed_out = !matches!(max_receive, Some((_, max)) if message.receive_count >= max);
+                if handed_out {
                     message.receive_count += 1;
-                    tx.prepare_cached("UPDATE messages SET receive_count = ?1, visible_at = ?2 WHERE receipt = ?3")?
-                        .execute(params![message.receive_count, now + visibility_ms, message.receipt])?;
-                    delivered.push(message);
                 }
+                tx.prepare_cached("UPDATE messages SET receive_count = ?1, visible_at = ?2 WHERE receipt = ?3")?
+                    .execute(params![message.receive_count, now + visibility_ms, message.receipt.row])?;
+                if handed_out { delivered.push(message) } else { dead.push(message) }
             }
+            tx.commit()?;
         }
-        tx.commit()?;
-        if dead && let Some(dlq) = self.dead_letter_queue_of(queue) {
-            if let Some(n) = self.arrivals.get(dlq) {
-                n.notify_one();
+        if let (Some((dlq, _)), false) = (max_receive, dead.is_empty()) {
+            // Into the dead-letter queue first, then out of this one: a crash
+            // in between leaves a copy in both, never none.
+            let rows: Vec<Row> = dead
+                .iter()
+                .map(|m| Row {
+                    message_id: m.message_id.clone(),
+                    body: m.body.clone(),
+                    event_type: m.event_type.clone(),
+                    receive_count: 0,
+                    visible_at: now,
+                    sent_at: m.sent_at_ms,
+                })
+                .collect();
+            self.queue(dlq)?.insert(&rows)?;
+            source.delete(&dead.iter().map(|m| m.receipt.clone()).collect::<Vec<_>>())?;
+            for m in &dead {
+                tracing::warn!(queue, dead_letter_queue = %dlq, message_id = %m.message_id, "moved to the dead-letter queue");
             }
         }
         Ok(delivered)
     }
 
-    pub fn delete(&self, receipts: &[i64]) -> Result<(), BrokerError> {
-        if receipts.is_empty() {
-            return Ok(());
-        }
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        for receipt in receipts {
-            tx.prepare_cached("DELETE FROM messages WHERE receipt = ?1")?.execute(params![receipt])?;
-        }
-        tx.commit()?;
-        Ok(())
+    pub fn delete(&self, queue: &str, receipts: &[Receipt]) -> Result<(), BrokerError> {
+        self.queue(queue)?.delete(receipts)
     }
 
     pub fn depth(&self, queue: &str) -> Result<QueueDepth, BrokerError> {
         let now = now_ms();
-        let conn = self.lock();
-        let (visible, in_flight) = conn.prepare_cached(
-            "SELECT COALESCE(SUM(visible_at <= ?2), 0), COALESCE(SUM(visible_at > ?2), 0) FROM messages WHERE queue = ?1",
-        )?
-        .query_row(params![queue, now], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let conn = self.queue(queue)?.lock();
+        let (visible, in_flight) = conn
+            .prepare_cached(
+                "SELECT COALESCE(SUM(visible_at <= ?1), 0), COALESCE(SUM(visible_at > ?1), 0) FROM messages",
+            )?
+            .query_row(params![now], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(QueueDepth { visible, in_flight })
     }
 
-    /// Moves every message of `queue`'s dead-letter queue back to `queue`.
+    /// Moves every message of `queue`'s dead-letter queue back to `queue`
+    /// (into `queue` first, then out of the dead-letter queue).
     pub fn redrive(&self, queue: &str) -> Result<u64, BrokerError> {
         let dlq = self
             .dead_letter_queue_of(queue)
-            .ok_or_else(|| BrokerError::UnknownQueue(format!("{queue} has no dead-letter queue")))?
-            .to_owned();
-        let moved = self.lock().execute(
-            "UPDATE messages SET queue = ?1, receive_count = 0, visible_at = ?3 WHERE queue = ?2",
-            params![queue, dlq, now_ms()],
-        )?;
-        if moved > 0
-            && let Some(n) = self.arrivals.get(queue)
-        {
-            n.notify_one();
-        }
-        Ok(moved as u64)
+            .ok_or_else(|| BrokerError::UnknownQueue(format!("{queue} has no dead-letter queue")))?;
+        let dead_letters = self.queue(dlq)?;
+        let now = now_ms();
+        let (receipts, rows): (Vec<Receipt>, Vec<Row>) = {
+            let conn = dead_letters.lock();
+            let mut stmt = conn.prepare_cached(
+                "SELECT receipt, message_id, body, event_type, sent_at FROM messages ORDER BY receipt",
+            )?;
+            stmt.query_map([], |r| {
+                let message_id: String = r.get(1)?;
+                Ok((
+                    Receipt { row: r.get(0)?, message_id: message_id.clone() },
+                    Row {
+                        message_id,
+                        body: r.get(2)?,
+                        event_type: r.get(3)?,
+                        receive_count: 0,
+                        visible_at: now,
+                        sent_at: r.get(4)?,
+                    },
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .unzip()
+        };
+        self.queue(queue)?.insert(&rows)?;
+        dead_letters.delete(&receipts)?;
+        Ok(rows.len() as u64)
     }
 }
 

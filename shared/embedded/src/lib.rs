@@ -7,5 +7,5 @@
 mod broker;
 mod table;
 
-pub use broker::{Broker, BrokerError, QueueDepth, QueueSpec, Received, Subscription};
+pub use broker::{Broker, BrokerError, QueueDepth, QueueSpec, Receipt, Received, Subscription};
 pub use table::{SqliteTable, StreamCapture};

@@ -45,11 +45,17 @@ impl StreamCapture {
 
 pub struct SqliteTable {
     conn: Mutex<Connection>,
+    /// Transactions waiting for the next group commit.
+    queued: Mutex<Vec<Queued>>,
     capture: StreamCapture,
     /// Woken after each commit, so a stream reader need not poll.
     committed: Arc<Notify>,
 }
 
+/// The stream's sequence is a plain row id (no `AUTOINCREMENT`, whose
+/// bookkeeping would add a page write to every commit): the table's one relay
+/// reads from the oldest change and deletes what it acknowledged, so a number
+/// reused once the stream is empty names nothing anyone still holds.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (
     pk TEXT NOT NULL, sk TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
@@ -57,7 +63,7 @@ CREATE TABLE IF NOT EXISTS items (
     PRIMARY KEY (pk, sk)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk) WHERE gsi1pk IS NOT NULL;
 CREATE TABLE IF NOT EXISTS stream (
-    sequence INTEGER PRIMARY KEY AUTOINCREMENT, pk TEXT NOT NULL, sk TEXT NOT NULL,
+    sequence INTEGER PRIMARY KEY, pk TEXT NOT NULL, sk TEXT NOT NULL,
     version INTEGER, body TEXT, gsi1pk TEXT, gsi1sk TEXT, expires_at INTEGER);
 ";
 
@@ -80,6 +86,13 @@ fn unavailable(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
+/// A transaction waiting for its group commit, and where its result goes.
+struct Queued {
+    ops: Vec<WriteOp>,
+    bodies: Vec<Option<String>>,
+    reply: std::sync::mpsc::SyncSender<Result<(), StoreError>>,
+}
+
 impl SqliteTable {
     /// Opens (or creates) the table in a file; `None` keeps it in memory.
     /// Opens (or creates) the table with a full stream.
@@ -90,7 +103,7 @@ impl SqliteTable {
     pub fn open_with(path: Option<&Path>, capture: StreamCapture) -> Result<Self, StoreError> {
         let conn = open_connection(path).map_err(unavailable)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
-        Ok(Self { conn: Mutex::new(conn), capture, committed: Arc::new(Notify::new()) })
+        Ok(Self { conn: Mutex::new(conn), queued: Mutex::new(Vec::new()), capture, committed: Arc::new(Notify::new()) })
     }
 
     pub fn committed(&self) -> Arc<Notify> {
@@ -104,14 +117,17 @@ impl SqliteTable {
     }
 
     fn get_now(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM items WHERE pk = ?1 AND sk = ?2",
-            )
-            .map_err(unavailable)?;
-        let row = stmt.query_row(params![key.pk, key.sk], row_to_item).optional().map_err(unavailable)?;
-        row.transpose()
+        let row = {
+            let conn = self.lock();
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM items WHERE pk = ?1 AND sk = ?2",
+                )
+                .map_err(unavailable)?;
+            stmt.query_row(params![key.pk, key.sk], |row| RawItem::read(row, 0)).optional().map_err(unavailable)?
+        };
+        // JSON is parsed after the lock is released.
+        row.map(RawItem::parse).transpose()
     }
 
     fn query_now(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
@@ -126,16 +142,83 @@ impl SqliteTable {
              ORDER BY {sk_col} {order} LIMIT ?3"
         );
         let limit = query.limit.map_or(-1, |l| l as i64);
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
-        let rows = stmt.query_map(params![query.pk, query.sk_prefix, limit], row_to_item).map_err(unavailable)?;
-        rows.map(|r| r.map_err(unavailable)?).collect()
+        let rows: Vec<RawItem> = {
+            let conn = self.lock();
+            let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+            stmt.query_map(params![query.pk, query.sk_prefix, limit], |row| RawItem::read(row, 0))
+                .map_err(unavailable)?
+                .collect::<Result<_, _>>()
+                .map_err(unavailable)?
+        };
+        rows.into_iter().map(RawItem::parse).collect()
     }
 
+    /// Group commit: a writer queues its transaction and takes the lock;
+    /// whoever holds it commits every transaction queued by then in one
+    /// SQLite transaction, in order (each sees the writes of the ones before
+    /// it; a refused condition is found before its transaction writes). Pages
+    /// that several of them touch (the stream's tail, an index leaf) go to
+    /// the WAL once per group instead of once per transaction. Results are
+    /// handed out only after the commit.
     fn transact_now(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         validate_transaction(&ops)?;
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(unavailable)?;
+        // Serialized before taking the lock: other writers wait only for SQLite.
+        let bodies: Vec<Option<String>> = ops
+            .iter()
+            .map(|op| match op {
+                WriteOp::Put { item, .. } => Some(item.body.to_string()),
+                _ => None,
+            })
+            .collect();
+        let (reply, result) = std::sync::mpsc::sync_channel(1);
+        self.queued.lock().unwrap_or_else(|p| p.into_inner()).push(Queued { ops, bodies, reply });
+        {
+            let mut conn = self.lock();
+            let group = std::mem::take(&mut *self.queued.lock().unwrap_or_else(|p| p.into_inner()));
+            if !group.is_empty() {
+                self.commit_group(&mut conn, group);
+            }
+        }
+        // Ours was in this group or in one committed before we got the lock.
+        result.recv().unwrap_or_else(|_| Err(StoreError::Unavailable("a group commit was abandoned".into())))
+    }
+
+    fn commit_group(&self, conn: &mut Connection, group: Vec<Queued>) {
+        let mut outcomes = Vec::with_capacity(group.len());
+        let committed = (|| -> Result<(), String> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| e.to_string())?;
+            for queued in &group {
+                match self.apply(&tx, &queued.ops, &queued.bodies) {
+                    // A refused condition is found before anything of its
+                    // transaction is written: the others go on.
+                    outcome @ (Ok(()) | Err(StoreError::ConditionFailed { .. })) => outcomes.push(outcome),
+                    // A write that failed half way fails the whole group: it
+                    // is rolled back, and every writer may try again.
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+            tx.commit().map_err(|e| e.to_string())
+        })();
+        match committed {
+            Ok(()) => {
+                let any_applied = outcomes.iter().any(Result::is_ok);
+                for (queued, outcome) in group.into_iter().zip(outcomes) {
+                    let _ = queued.reply.send(outcome);
+                }
+                if any_applied {
+                    self.committed.notify_one();
+                }
+            }
+            Err(e) => {
+                for queued in group {
+                    let _ = queued.reply.send(Err(StoreError::Unavailable(e.clone())));
+                }
+            }
+        }
+    }
+
+    /// One transaction's checks and writes, inside its savepoint.
+    fn apply(&self, tx: &Connection, ops: &[WriteOp], bodies: &[Option<String>]) -> Result<(), StoreError> {
         for (index, op) in ops.iter().enumerate() {
             let key = op.key();
             let current: Option<u64> = tx
@@ -146,10 +229,9 @@ impl SqliteTable {
                 return Err(StoreError::ConditionFailed { index });
             }
         }
-        for op in &ops {
+        for (op, body) in ops.iter().zip(bodies) {
             match op {
                 WriteOp::Put { item, .. } => {
-                    let body = item.body.to_string();
                     let (gsi1pk, gsi1sk) = item.index.as_ref().map(|k| (&k.pk, &k.sk)).unzip();
                     let values = params![item.key.pk, item.key.sk, item.version, body, gsi1pk, gsi1sk, item.expires_at];
                     tx.prepare_cached(
@@ -181,38 +263,38 @@ impl SqliteTable {
                 WriteOp::Check { .. } => {}
             }
         }
-        tx.commit().map_err(unavailable)?;
-        drop(conn);
-        self.committed.notify_one();
         Ok(())
     }
 
     fn read_now(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT sequence, pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM stream
-                 WHERE sequence > ?1 ORDER BY sequence LIMIT ?2",
-            )
-            .map_err(unavailable)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt
-            .query_map(params![after, limit], |row| {
+        let rows: Vec<(u64, Key, Option<RawItem>)> = {
+            let conn = self.lock();
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT sequence, pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM stream
+                     WHERE sequence > ?1 ORDER BY sequence LIMIT ?2",
+                )
+                .map_err(unavailable)?;
+            stmt.query_map(params![after, limit], |row| {
                 let sequence: u64 = row.get(0)?;
                 let key = Key::new(row.get::<_, String>(1)?, row.get::<_, String>(2)?);
                 let version: Option<u64> = row.get(3)?;
                 let image = match version {
                     None => None,
-                    Some(_) => Some(row_to_item_at(row, 1)?),
+                    Some(_) => Some(RawItem::read(row, 1)?),
                 };
                 Ok((sequence, key, image))
             })
-            .map_err(unavailable)?;
-        rows.map(|r| {
-            let (sequence, key, image) = r.map_err(unavailable)?;
-            Ok(Change { sequence, key, new_image: image.transpose()? })
-        })
-        .collect()
+            .map_err(unavailable)?
+            .collect::<Result<_, _>>()
+            .map_err(unavailable)?
+        };
+        rows.into_iter()
+            .map(|(sequence, key, image)| {
+                Ok(Change { sequence, key, new_image: image.map(RawItem::parse).transpose()? })
+            })
+            .collect()
     }
 
     /// Forgets the stream up to `sequence` once it has been relayed, and
@@ -232,38 +314,49 @@ impl SqliteTable {
 
     /// Every item, for inspection and invariant checks.
     pub fn scan(&self) -> Result<Vec<Item>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached("SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM items ORDER BY pk, sk")
-            .map_err(unavailable)?;
-        let rows = stmt.query_map([], row_to_item).map_err(unavailable)?;
-        rows.map(|r| r.map_err(unavailable)?).collect()
+        let rows: Vec<RawItem> = {
+            let conn = self.lock();
+            let mut stmt = conn
+                .prepare_cached("SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM items ORDER BY pk, sk")
+                .map_err(unavailable)?;
+            stmt.query_map([], |row| RawItem::read(row, 0))
+                .map_err(unavailable)?
+                .collect::<Result<_, _>>()
+                .map_err(unavailable)?
+        };
+        rows.into_iter().map(RawItem::parse).collect()
     }
 }
 
-type ItemResult = Result<Item, StoreError>;
-
-fn row_to_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<ItemResult> {
-    row_to_item_at(row, 0)
+/// A row as SQLite holds it; its body is parsed by [`RawItem::parse`].
+struct RawItem {
+    key: Key,
+    version: u64,
+    body: String,
+    index: Option<Key>,
+    expires_at: Option<u64>,
 }
 
-/// Reads `pk, sk, version, body, gsi1pk, gsi1sk, expires_at` from column `at` on.
-fn row_to_item_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<ItemResult> {
-    let key = Key::new(row.get::<_, String>(at)?, row.get::<_, String>(at + 1)?);
-    let version: u64 = row.get(at + 2)?;
-    let body: String = row.get(at + 3)?;
-    let gsi1pk: Option<String> = row.get(at + 4)?;
-    let gsi1sk: Option<String> = row.get(at + 5)?;
-    let expires_at: Option<u64> = row.get(at + 6)?;
-    Ok(serde_json::from_str(&body)
-        .map_err(|e| StoreError::Invalid(format!("item {}/{} has an unreadable body: {e}", key.pk, key.sk)))
-        .map(|body| Item {
-            key,
-            version,
-            body,
+impl RawItem {
+    /// Reads `pk, sk, version, body, gsi1pk, gsi1sk, expires_at` from column `at` on.
+    fn read(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Self> {
+        let gsi1pk: Option<String> = row.get(at + 4)?;
+        let gsi1sk: Option<String> = row.get(at + 5)?;
+        Ok(Self {
+            key: Key::new(row.get::<_, String>(at)?, row.get::<_, String>(at + 1)?),
+            version: row.get(at + 2)?,
+            body: row.get(at + 3)?,
             index: gsi1pk.zip(gsi1sk).map(|(pk, sk)| Key::new(pk, sk)),
-            expires_at,
-        }))
+            expires_at: row.get(at + 6)?,
+        })
+    }
+
+    fn parse(self) -> Result<Item, StoreError> {
+        let body = serde_json::from_str(&self.body).map_err(|e| {
+            StoreError::Invalid(format!("item {}/{} has an unreadable body: {e}", self.key.pk, self.key.sk))
+        })?;
+        Ok(Item { key: self.key, version: self.version, body, index: self.index, expires_at: self.expires_at })
+    }
 }
 
 impl Table for SqliteTable {

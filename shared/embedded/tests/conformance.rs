@@ -63,3 +63,48 @@ async fn a_filtered_stream_records_only_matching_puts_and_no_stream_records_noth
     silent.transact(vec![put("OUTBOX#e1")]).await.unwrap();
     assert!(silent.read(0, 10).await.unwrap().is_empty(), "a table without a stream keeps no changes");
 }
+
+/// Writers racing for one table are committed in groups; each transaction
+/// still stands or falls alone: of eight writers creating the same item in
+/// the same transaction as one of their own, exactly one wins each round,
+/// and a loser's own item is not written either.
+#[test]
+fn racing_transactions_committed_together_each_stand_or_fall_alone() {
+    use framework::store::{Condition, Item, Key, StoreError, WriteOp};
+    let table = Arc::new(SqliteTable::open(None).unwrap());
+    let rounds = 50;
+    let writers: Vec<_> = (0..8)
+        .map(|writer| {
+            let table = table.clone();
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+                (0..rounds)
+                    .map(|round| {
+                        let create = |pk: String| WriteOp::Put {
+                            item: Item::new(Key::new(pk, "S"), 1, serde_json::json!({ "writer": writer })),
+                            condition: Condition::NotExists,
+                        };
+                        let ops = vec![create(format!("Hot#{round}")), create(format!("Own#{writer}#{round}"))];
+                        match runtime.block_on(table.transact(ops)) {
+                            Ok(()) => true,
+                            Err(StoreError::ConditionFailed { index: 0 }) => false,
+                            Err(e) => panic!("writer {writer} round {round}: {e}"),
+                        }
+                    })
+                    .collect::<Vec<bool>>()
+            })
+        })
+        .collect();
+    let won: Vec<Vec<bool>> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    for round in 0..rounds {
+        let winners: Vec<usize> = (0..8).filter(|&w| won[w][round]).collect();
+        assert_eq!(winners.len(), 1, "round {round}: {winners:?}");
+        let hot = runtime.block_on(table.get(&Key::new(format!("Hot#{round}"), "S"))).unwrap().unwrap();
+        assert_eq!(hot.body["writer"], winners[0]);
+        for writer in 0..8 {
+            let own = runtime.block_on(table.get(&Key::new(format!("Own#{writer}#{round}"), "S"))).unwrap();
+            assert_eq!(own.is_some(), writer == winners[0], "round {round}, writer {writer}");
+        }
+    }
+}
