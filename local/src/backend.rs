@@ -33,6 +33,22 @@ pub trait Queues: Send + Sync {
         visibility_ms: u64,
     ) -> BoxFuture<'a, Result<Vec<Received>, String>>;
     fn delete<'a>(&'a self, queue: &'a str, receipts: Vec<String>) -> BoxFuture<'a, Result<(), String>>;
+    /// Deletes what the previous batch finished (`settled`), then receives
+    /// the next batch. The embedded broker does both in one commit.
+    fn settle_and_receive<'a>(
+        &'a self,
+        queue: &'a str,
+        settled: Vec<String>,
+        max: usize,
+        visibility_ms: u64,
+    ) -> BoxFuture<'a, Result<Vec<Received>, String>> {
+        Box::pin(async move {
+            if !settled.is_empty() {
+                self.delete(queue, settled).await?;
+            }
+            self.receive(queue, max, visibility_ms).await
+        })
+    }
     fn depth<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<Depth, String>>;
     fn dead_letter_queue(&self, queue: &str) -> Option<String>;
     /// Moves the queue's dead letters back into it.
@@ -60,7 +76,18 @@ impl Queues for EmbeddedQueues {
         max: usize,
         visibility_ms: u64,
     ) -> BoxFuture<'a, Result<Vec<Received>, String>> {
-        let result = self.0.receive(queue, max, visibility_ms).map_err(|e| e.to_string()).map(|messages| {
+        self.settle_and_receive(queue, Vec::new(), max, visibility_ms)
+    }
+
+    fn settle_and_receive<'a>(
+        &'a self,
+        queue: &'a str,
+        settled: Vec<String>,
+        max: usize,
+        visibility_ms: u64,
+    ) -> BoxFuture<'a, Result<Vec<Received>, String>> {
+        let settled: Vec<embedded::Receipt> = settled.iter().filter_map(|r| r.parse().ok()).collect();
+        let result = self.0.receive(queue, &settled, max, visibility_ms).map_err(|e| e.to_string()).map(|messages| {
             messages
                 .into_iter()
                 .map(|m| Received {

@@ -751,15 +751,30 @@ async fn sweep_now(
 /// succeeded; failures come back after the visibility timeout.
 async fn consume(consumer: Arc<Consumer>, queues: Arc<dyn Queues>, shared: Arc<Shared>) {
     let arrivals = queues.arrivals(&consumer.queue);
+    // What the last batch finished: deleted with the next receive.
+    let mut settled: Vec<String> = Vec::new();
     loop {
         if shared.control.is_stopped(&consumer.system, &consumer.context) {
+            if !settled.is_empty()
+                && let Err(e) = queues.delete(&consumer.queue, std::mem::take(&mut settled)).await
+            {
+                tracing::error!(queue = %consumer.queue, error = %e, "delete failed; messages will be redelivered");
+            }
             let _ = tokio::time::timeout(Duration::from_millis(250), shared.control.resumed.notified()).await;
             continue;
         }
-        let received = match queues.receive(&consumer.queue, consumer.batch_size, consumer.visibility_ms).await {
+        let received = match queues
+            .settle_and_receive(
+                &consumer.queue,
+                std::mem::take(&mut settled),
+                consumer.batch_size,
+                consumer.visibility_ms,
+            )
+            .await
+        {
             Ok(received) => received,
             Err(e) => {
-                tracing::error!(queue = %consumer.queue, error = %e, "receive failed");
+                tracing::error!(queue = %consumer.queue, error = %e, "receive failed; finished messages will be redelivered");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
@@ -796,11 +811,7 @@ async fn consume(consumer: Arc<Consumer>, queues: Arc<dyn Queues>, shared: Arc<S
             }
         };
         let Some(failed) = failed else { continue };
-        let done: Vec<String> =
-            received.iter().filter(|m| !failed.contains(&m.message_id)).map(|m| m.receipt.clone()).collect();
-        if let Err(e) = queues.delete(&consumer.queue, done).await {
-            tracing::error!(queue = %consumer.queue, error = %e, "delete failed; messages will be redelivered");
-        }
+        settled = received.iter().filter(|m| !failed.contains(&m.message_id)).map(|m| m.receipt.clone()).collect();
     }
 }
 

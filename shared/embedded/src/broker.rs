@@ -327,10 +327,18 @@ impl Broker {
         .to_string()
     }
 
-    /// Up to `max` visible messages, hidden for `visibility_ms` after this.
-    /// A message already received `maxReceiveCount` times goes to the
-    /// dead-letter queue instead of being handed out again.
-    pub fn receive(&self, queue: &str, max: usize, visibility_ms: u64) -> Result<Vec<Received>, BrokerError> {
+    /// Deletes `settled` (what the consumer finished since its last
+    /// receive) and hands out up to `max` visible messages, hidden for
+    /// `visibility_ms` after this, all in one commit. A message already
+    /// received `maxReceiveCount` times goes to the dead-letter queue instead
+    /// of being handed out again.
+    pub fn receive(
+        &self,
+        queue: &str,
+        settled: &[Receipt],
+        max: usize,
+        visibility_ms: u64,
+    ) -> Result<Vec<Received>, BrokerError> {
         let now = now_ms();
         let source = self.queue(queue)?;
         let max_receive = source.dead_letter.as_ref().map(|(dlq, max)| (dlq.as_str(), *max));
@@ -339,6 +347,10 @@ impl Broker {
         {
             let mut conn = source.lock();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for receipt in settled {
+                tx.prepare_cached("DELETE FROM messages WHERE receipt = ?1 AND message_id = ?2")?
+                    .execute(params![receipt.row, receipt.message_id])?;
+            }
             let candidates: Vec<Received> = tx
                 .prepare_cached(
                     // Oldest first by row, skipping those in flight: a queue

@@ -51,9 +51,9 @@ fn a_publish_fans_out_by_filter_raw_or_wrapped_in_order() {
     let broker = open(None);
     broker.publish_events(&[event("Reserved", "e1"), event("StockIncreased", "e2"), event("Reserved", "e3")]).unwrap();
     let reserve: Vec<String> =
-        broker.receive("reserve", 10, 30_000).unwrap().iter().map(|m| event_id(&m.body)).collect();
+        broker.receive("reserve", &[], 10, 30_000).unwrap().iter().map(|m| event_id(&m.body)).collect();
     assert_eq!(reserve, ["e1", "e3"]);
-    let notify = broker.receive("notify", 10, 30_000).unwrap();
+    let notify = broker.receive("notify", &[], 10, 30_000).unwrap();
     assert_eq!(notify.iter().map(|m| event_id(&m.body)).collect::<Vec<_>>(), ["e1", "e2", "e3"]);
     let wrapped: serde_json::Value = serde_json::from_str(&notify[1].body).unwrap();
     assert_eq!(wrapped["Type"], "Notification");
@@ -64,13 +64,13 @@ fn a_publish_fans_out_by_filter_raw_or_wrapped_in_order() {
 fn a_received_message_is_hidden_until_its_visibility_ends_and_gone_once_deleted() {
     let broker = open(None);
     broker.publish_events(&[event("Reserved", "e1"), event("Reserved", "e2")]).unwrap();
-    let first = broker.receive("reserve", 1, 30_000).unwrap();
+    let first = broker.receive("reserve", &[], 1, 30_000).unwrap();
     assert_eq!(first.len(), 1);
     assert_eq!(broker.depth("reserve").unwrap().in_flight, 1);
-    let second = broker.receive("reserve", 10, 0).unwrap();
+    let second = broker.receive("reserve", &[], 10, 0).unwrap();
     assert_eq!(second.iter().map(|m| event_id(&m.body)).collect::<Vec<_>>(), ["e2"], "e1 is still hidden");
     // e2's visibility was 0 ms: it is back, received a second time.
-    let again = broker.receive("reserve", 10, 30_000).unwrap();
+    let again = broker.receive("reserve", &[], 10, 30_000).unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].receive_count, 2);
     broker.delete("reserve", &[first[0].receipt.clone(), again[0].receipt.clone()]).unwrap();
@@ -79,16 +79,27 @@ fn a_received_message_is_hidden_until_its_visibility_ends_and_gone_once_deleted(
 }
 
 #[test]
+fn a_receive_first_deletes_what_the_consumer_settled_since_its_last_one() {
+    let broker = open(None);
+    broker.publish_events(&[event("Reserved", "e1"), event("Reserved", "e2")]).unwrap();
+    let first = broker.receive("reserve", &[], 1, 30_000).unwrap();
+    let next = broker.receive("reserve", &[first[0].receipt.clone()], 1, 30_000).unwrap();
+    assert_eq!(event_id(&next[0].body), "e2");
+    let depth = broker.depth("reserve").unwrap();
+    assert_eq!((depth.visible, depth.in_flight), (0, 1), "e1 is gone, e2 in flight");
+}
+
+#[test]
 fn a_late_delete_never_removes_a_newer_message_that_reuses_the_row() {
     let broker = open(None);
     broker.publish_events(&[event("Reserved", "slow")]).unwrap();
-    let first = broker.receive("reserve", 10, 0).unwrap();
-    let second = broker.receive("reserve", 10, 30_000).unwrap();
+    let first = broker.receive("reserve", &[], 10, 0).unwrap();
+    let second = broker.receive("reserve", &[], 10, 30_000).unwrap();
     broker.delete("reserve", &[second[0].receipt.clone()]).unwrap();
     broker.publish_events(&[event("Reserved", "next")]).unwrap();
     // The first consumer finishes after its visibility ran out.
     broker.delete("reserve", &[first[0].receipt.clone()]).unwrap();
-    let left = broker.receive("reserve", 10, 30_000).unwrap();
+    let left = broker.receive("reserve", &[], 10, 30_000).unwrap();
     assert_eq!(left.iter().map(|m| event_id(&m.body)).collect::<Vec<_>>(), ["next"]);
 }
 
@@ -97,16 +108,16 @@ fn past_max_receive_count_a_message_goes_to_its_dead_letter_queue_and_redrive_br
     let broker = open(None);
     broker.publish_events(&[event("Reserved", "poison")]).unwrap();
     for receive in 1..=2 {
-        let got = broker.receive("reserve", 10, 0).unwrap();
+        let got = broker.receive("reserve", &[], 10, 0).unwrap();
         assert_eq!(got.len(), 1, "receive {receive}");
     }
-    assert!(broker.receive("reserve", 10, 0).unwrap().is_empty(), "the third receive moves it instead");
+    assert!(broker.receive("reserve", &[], 10, 0).unwrap().is_empty(), "the third receive moves it instead");
     assert_eq!(broker.depth("reserve-dlq").unwrap().visible, 1);
     assert_eq!(broker.depth("reserve").unwrap(), Default::default());
 
     assert_eq!(broker.redrive("reserve").unwrap(), 1);
     assert_eq!(broker.depth("reserve-dlq").unwrap(), Default::default());
-    let back = broker.receive("reserve", 10, 30_000).unwrap();
+    let back = broker.receive("reserve", &[], 10, 30_000).unwrap();
     assert_eq!((event_id(&back[0].body), back[0].receive_count), ("poison".to_owned(), 1));
 }
 
@@ -146,7 +157,7 @@ fn messages_of_an_earlier_single_file_broker_move_into_the_queue_files() {
     let broker = open(Some(&dir.path().join("broker")));
     assert_eq!(broker.import(&legacy).unwrap(), 3);
     assert!(!legacy.exists(), "the old file is removed once emptied");
-    let moved = broker.receive("reserve", 10, 30_000).unwrap();
+    let moved = broker.receive("reserve", &[], 10, 30_000).unwrap();
     assert_eq!(moved.iter().map(|m| event_id(&m.body)).collect::<Vec<_>>(), ["old1", "old2"]);
     assert_eq!((moved[0].receive_count, moved[0].sent_at_ms), (2, 5), "receive counts and send times are kept");
     assert_eq!(broker.depth("reserve-dlq").unwrap().visible, 1);
