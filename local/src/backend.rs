@@ -69,6 +69,12 @@ pub trait Stream: Send + Sync {
 
 pub struct EmbeddedQueues(pub Arc<Broker>);
 
+/// The broker's receipts behind the handles the consumer got (one it never
+/// handed out names nothing, so it is skipped).
+fn receipts(handles: &[String]) -> Vec<embedded::Receipt> {
+    handles.iter().filter_map(|h| h.parse().ok()).collect()
+}
+
 impl Queues for EmbeddedQueues {
     fn receive<'a>(
         &'a self,
@@ -86,25 +92,24 @@ impl Queues for EmbeddedQueues {
         max: usize,
         visibility_ms: u64,
     ) -> BoxFuture<'a, Result<Vec<Received>, String>> {
-        let settled: Vec<embedded::Receipt> = settled.iter().filter_map(|r| r.parse().ok()).collect();
-        let result = self.0.receive(queue, &settled, max, visibility_ms).map_err(|e| e.to_string()).map(|messages| {
-            messages
-                .into_iter()
-                .map(|m| Received {
-                    receipt: m.receipt.to_string(),
-                    message_id: m.message_id,
-                    body: m.body,
-                    receive_count: m.receive_count,
-                    sent_at_ms: m.sent_at_ms,
-                })
-                .collect()
-        });
+        let result =
+            self.0.receive(queue, &receipts(&settled), max, visibility_ms).map_err(|e| e.to_string()).map(|messages| {
+                messages
+                    .into_iter()
+                    .map(|m| Received {
+                        receipt: m.receipt.to_string(),
+                        message_id: m.message_id,
+                        body: m.body,
+                        receive_count: m.receive_count,
+                        sent_at_ms: m.sent_at_ms,
+                    })
+                    .collect()
+            });
         Box::pin(std::future::ready(result))
     }
 
-    fn delete<'a>(&'a self, queue: &'a str, receipts: Vec<String>) -> BoxFuture<'a, Result<(), String>> {
-        let receipts: Vec<embedded::Receipt> = receipts.iter().filter_map(|r| r.parse().ok()).collect();
-        Box::pin(std::future::ready(self.0.delete(queue, &receipts).map_err(|e| e.to_string())))
+    fn delete<'a>(&'a self, queue: &'a str, handles: Vec<String>) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(std::future::ready(self.0.delete(queue, &receipts(&handles)).map_err(|e| e.to_string())))
     }
 
     fn depth<'a>(&'a self, queue: &'a str) -> BoxFuture<'a, Result<Depth, String>> {
