@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use embedded::{Broker, SqliteTable};
 use framework::relay::Publisher;
-use framework::store::{BoxFuture, Change, ChangeStream, Key};
+use framework::store::{BoxFuture, Change, ChangeStream};
 use tokio::sync::Notify;
 
 #[derive(Debug, Clone)]
@@ -152,13 +152,7 @@ impl Stream for EmbeddedStream {
         let result = match changes.last() {
             None => Ok(()),
             Some(last) => {
-                // The outbox items among them: their keys are on the changes.
-                let relayed: Vec<Key> = changes
-                    .iter()
-                    .filter(|c| c.new_image.is_some() && c.key.pk.starts_with(framework::commit::OUTBOX_PREFIX))
-                    .map(|c| c.key.clone())
-                    .collect();
-                self.0.acknowledge(last.sequence, &relayed).map_err(|e| e.to_string())
+                self.0.acknowledge(last.sequence, &framework::relay::outbox_keys(changes)).map_err(|e| e.to_string())
             }
         };
         Box::pin(std::future::ready(result))

@@ -254,19 +254,11 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
     }
     let contexts =
         systems.iter().flat_map(|s| s.functions.iter().map(|f| (s.name.clone(), f.context.clone()))).collect();
-    let outboxes = relays
-        .iter()
-        .map(|((system, context), _, topic, table, after)| Outbox {
-            system: system.clone(),
-            context: context.clone(),
-            table: table.clone(),
-            topic: topic.clone(),
-            after: *after,
-        })
-        .collect();
+    let (streams, outboxes): (Vec<_>, Vec<_>) = relays.into_iter().unzip();
     let shared = Arc::new(Shared { systems: runtimes, consumers, contexts, control, circuits, outboxes });
-    for (owner, stream, topic, _, _) in relays {
-        tokio::spawn(relay(owner, stream, topic, shared.clone()));
+    for (stream, outbox) in streams.into_iter().zip(&shared.outboxes) {
+        let owner = (outbox.system.clone(), outbox.context.clone());
+        tokio::spawn(relay(owner, stream, outbox.topic.clone(), shared.clone()));
     }
     tokio::spawn(sweep_every(SWEEP_EVERY, shared.clone()));
     for consumer in &shared.consumers {
@@ -312,8 +304,8 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
     Ok(Running { addr, server })
 }
 
-/// `((system, context), stream, topic)`.
-type Relay = ((String, String), Arc<dyn Stream>, Arc<dyn Publisher>, Arc<dyn Table>, Duration);
+/// A table's stream, and the outbox its relay publishes from.
+type Relay = (Arc<dyn Stream>, Outbox);
 
 /// One context's outbox, for the sweeper.
 struct Outbox {
@@ -420,14 +412,21 @@ async fn wire_system(
             continue;
         }
         if let Some(table) = &function.stream {
-            let stream = tables
+            let (outbox, stream) = tables
                 .get(table)
-                .and_then(|(_, stream)| stream.clone())
+                .and_then(|(table, stream)| Some((table.clone(), stream.clone()?)))
                 .ok_or_else(|| StartError::Wiring(format!("{}: no stream on table {table}", function.logical_id)))?;
-            let outbox = tables.get(table).map(|(t, _)| t.clone()).expect("the stream's table");
             let after = function.settings.get("SWEEP_AFTER_SECONDS").and_then(|s| s.parse().ok()).unwrap_or(300);
-            let owner = (system.name.clone(), function.context.clone());
-            relays.push((owner, stream, queues.topic(), outbox, Duration::from_secs(after)));
+            relays.push((
+                stream,
+                Outbox {
+                    system: system.name.clone(),
+                    context: function.context.clone(),
+                    table: outbox,
+                    topic: queues.topic(),
+                    after: Duration::from_secs(after),
+                },
+            ));
             continue;
         }
         let mut remotes = HashMap::new();

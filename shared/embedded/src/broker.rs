@@ -10,7 +10,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use framework::envelope::Envelope;
 use framework::relay::{PublishError, Publisher};
@@ -146,13 +145,19 @@ impl Queue {
         }
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        for receipt in receipts {
-            tx.prepare_cached("DELETE FROM messages WHERE receipt = ?1 AND message_id = ?2")?
-                .execute(params![receipt.row, receipt.message_id])?;
-        }
+        delete_in(&tx, receipts)?;
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Deletes the messages `receipts` name, inside the caller's transaction.
+fn delete_in(tx: &Connection, receipts: &[Receipt]) -> Result<(), BrokerError> {
+    for receipt in receipts {
+        tx.prepare_cached("DELETE FROM messages WHERE receipt = ?1 AND message_id = ?2")?
+            .execute(params![receipt.row, receipt.message_id])?;
+    }
+    Ok(())
 }
 
 /// A message as stored, on its way into a queue.
@@ -171,10 +176,6 @@ CREATE TABLE IF NOT EXISTS messages (
     body TEXT NOT NULL, event_type TEXT, receive_count INTEGER NOT NULL DEFAULT 0,
     visible_at INTEGER NOT NULL, sent_at INTEGER NOT NULL);
 ";
-
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
 
 impl Broker {
     /// Opens (or creates) the queues, one file `<queue>.db` each in `dir`;
@@ -284,7 +285,7 @@ impl Broker {
     /// across queues; a failed publish is retried whole by the relay and the
     /// consumers absorb the copies a queue got twice.
     pub fn publish_events(&self, events: &[Envelope]) -> Result<(), BrokerError> {
-        let now = now_ms();
+        let now = framework::now_millis();
         let mut per_queue: Vec<(&str, Vec<Row>)> = Vec::new();
         for event in events {
             let raw = serde_json::to_string(event).expect("an envelope always serializes");
@@ -339,7 +340,7 @@ impl Broker {
         max: usize,
         visibility_ms: u64,
     ) -> Result<Vec<Received>, BrokerError> {
-        let now = now_ms();
+        let now = framework::now_millis();
         let source = self.queue(queue)?;
         let max_receive = source.dead_letter.as_ref().map(|(dlq, max)| (dlq.as_str(), *max));
         let mut delivered = Vec::new();
@@ -347,10 +348,7 @@ impl Broker {
         {
             let mut conn = source.lock();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            for receipt in settled {
-                tx.prepare_cached("DELETE FROM messages WHERE receipt = ?1 AND message_id = ?2")?
-                    .execute(params![receipt.row, receipt.message_id])?;
-            }
+            delete_in(&tx, settled)?;
             let candidates: Vec<Received> = tx
                 .prepare_cached(
                     // Oldest first by row, skipping those in flight: a queue
@@ -413,7 +411,7 @@ impl Broker {
     }
 
     pub fn depth(&self, queue: &str) -> Result<QueueDepth, BrokerError> {
-        let now = now_ms();
+        let now = framework::now_millis();
         let conn = self.queue(queue)?.lock();
         let (visible, in_flight) = conn
             .prepare_cached(
@@ -430,7 +428,7 @@ impl Broker {
             .dead_letter_queue_of(queue)
             .ok_or_else(|| BrokerError::UnknownQueue(format!("{queue} has no dead-letter queue")))?;
         let dead_letters = self.queue(dlq)?;
-        let now = now_ms();
+        let now = framework::now_millis();
         let (receipts, rows): (Vec<Receipt>, Vec<Row>) = {
             let conn = dead_letters.lock();
             let mut stmt = conn.prepare_cached(

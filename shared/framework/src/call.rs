@@ -113,14 +113,7 @@ where
                         error: None,
                     },
                     Err(e) => {
-                        if e.status.is_server_error() {
-                            tracing::error!(status = e.status.as_u16(), code = e.code, "call failed");
-                            if e.status.as_u16() != 503 {
-                                crate::telemetry::fault("call_5xx");
-                            }
-                        } else {
-                            tracing::info!(status = e.status.as_u16(), code = e.code, "call refused");
-                        }
+                        e.log("call", "call_5xx");
                         Reply {
                             status: e.status.as_u16(),
                             body: Value::Null,

@@ -29,6 +29,21 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// Logs an error answer where it is made: a server error at error level
+    /// and counted as a fault (`fault_kind`) unless it is a 503, which is a
+    /// transient condition and not the function's own failure; a refusal at
+    /// info level.
+    pub(crate) fn log(&self, what: &str, fault_kind: &'static str) {
+        if self.status.is_server_error() {
+            tracing::error!(status = self.status.as_u16(), code = self.code, "{what} failed");
+            if self.status != StatusCode::SERVICE_UNAVAILABLE {
+                crate::telemetry::fault(fault_kind);
+            }
+        } else {
+            tracing::info!(status = self.status.as_u16(), code = self.code, "{what} refused");
+        }
+    }
+
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self { status, code, message: message.into(), field: None, retry_after: None }
     }
@@ -282,14 +297,7 @@ where
                 let response = match handler(request).await {
                     Ok(response) => response,
                     Err(error) => {
-                        if error.status.is_server_error() {
-                            tracing::error!(status = error.status.as_u16(), code = error.code, "request failed");
-                            if error.status != StatusCode::SERVICE_UNAVAILABLE {
-                                crate::telemetry::fault("http_5xx");
-                            }
-                        } else {
-                            tracing::info!(status = error.status.as_u16(), code = error.code, "request refused");
-                        }
+                        error.log("request", "http_5xx");
                         error.into_response()
                     }
                 };
