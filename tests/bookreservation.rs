@@ -147,6 +147,72 @@ fn canceling_a_reservation_restores_the_copy_and_the_list_follows(backend: Backe
     assert_eq!(w.stock("isbn-1")["quantity"], 1);
 }
 
+/// Customers race for fewer copies than they ask for, then every reservation
+/// that got one is canceled twice at once: stock stays exact, each cancel
+/// happens once, and each outcome is notified once. (On plain moto this
+/// failed: canceled transactions erased other writes; docs/testing.md.)
+fn racing_reservations_and_double_cancels_keep_the_stock_exact(backend: Backend) {
+    const COPIES: u64 = 8;
+    const CUSTOMERS: usize = 4;
+    const EACH: usize = 8;
+    let world = World::new(backend);
+    let w = &world;
+    w.receive("isbn-race", "Racing", COPIES);
+    w.wait_available("isbn-race", COPIES);
+    let tokens: Vec<String> = (0..CUSTOMERS).map(|i| token(&format!("racer{i}"), &[])).collect();
+    let placed: Vec<(&str, String)> = std::thread::scope(|scope| {
+        let racers: Vec<_> = tokens
+            .iter()
+            .map(|t| scope.spawn(|| (0..EACH).map(|_| (t.as_str(), w.reserve(t, "isbn-race"))).collect::<Vec<_>>()))
+            .collect();
+        racers.into_iter().flat_map(|r| r.join().expect("a racer")).collect()
+    });
+    let settled = |t: &str, id: &str| {
+        eventually(w.converge, || Some(w.status(t, id)).filter(|s| s == "Reserved" || s == "Failed"))
+            .unwrap_or_else(|| panic!("reservation {id} never resolved: {}", w.status(t, id)))
+    };
+    let reserved: Vec<&(&str, String)> = placed.iter().filter(|(t, id)| settled(t, id) == "Reserved").collect();
+    assert_eq!(reserved.len() as u64, COPIES, "every copy taken once, no more");
+    assert_eq!(w.stock("isbn-race")["quantity"], 0);
+
+    let cancels: Vec<(u16, u16)> = std::thread::scope(|scope| {
+        let pairs: Vec<_> = reserved
+            .iter()
+            .map(|(t, id)| {
+                let path = format!("/reservations/{id}/cancel");
+                let first = scope.spawn({
+                    let path = path.clone();
+                    move || w.client.post(&path, Some(t), "").status
+                });
+                let second = scope.spawn(move || w.client.post(&path, Some(t), "").status);
+                (first, second)
+            })
+            .collect();
+        pairs.into_iter().map(|(a, b)| (a.join().expect("a cancel"), b.join().expect("a cancel"))).collect()
+    });
+    for (a, b) in &cancels {
+        let mut outcome = [*a, *b];
+        outcome.sort();
+        assert_eq!(outcome, [200, 409], "one of two racing cancels wins, the other is refused");
+    }
+    let restored = eventually(w.converge, || w.book("isbn-race").filter(|b| b["available"] == COPIES));
+    assert!(
+        restored.is_some(),
+        "every canceled copy back once: the list shows {:?}, stock holds {}, queues {:?}",
+        w.book("isbn-race"),
+        w.stock("isbn-race"),
+        w.queues()
+    );
+    assert_eq!(w.stock("isbn-race")["quantity"], COPIES);
+
+    let expected = (CUSTOMERS * EACH) as u64 + COPIES;
+    let count = || tokens.iter().map(|t| w.notifications(t).len() as u64).sum::<u64>();
+    let notified = eventually(w.converge, || Some(count()).filter(|n| *n >= expected));
+    assert_eq!(notified, Some(expected), "one notification per Reserved, Failed and Canceled");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(count(), expected, "and never a second one");
+}
+
 fn one_notification_per_reserved_failed_and_canceled(backend: Backend) {
     let w = World::new(backend);
     w.receive("isbn-1", "Clean Code", 1);
@@ -514,6 +580,7 @@ on_both_backends!(
     receiving_more_copies_adds_to_the_same_book,
     with_no_copy_left_the_reservation_fails,
     canceling_a_reservation_restores_the_copy_and_the_list_follows,
+    racing_reservations_and_double_cancels_keep_the_stock_exact,
     one_notification_per_reserved_failed_and_canceled,
     a_customer_lists_only_their_own_reservations_newest_first,
     reservations_are_accepted_while_stock_is_down_and_resolve_when_it_is_back,

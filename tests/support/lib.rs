@@ -123,7 +123,8 @@ impl Runner {
             .arg("--data-dir")
             .arg(data_dir)
             .env("LOCAL_JWT_SECRET", SECRET)
-            .env("RUST_LOG", "warn")
+            // RUNNER_LOGS=1 shows the runner's warnings; RUNNER_LOGS=info (or any level) that level.
+            .env("RUST_LOG", std::env::var("RUNNER_LOGS").ok().filter(|l| l != "1").unwrap_or_else(|| "warn".into()))
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         match options.backend {

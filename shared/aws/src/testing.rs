@@ -1,6 +1,6 @@
 //! For tests against moto's server: its endpoint (from `MOTO_ENDPOINT`, or a
-//! server this process starts from `.venv`, which `./scripts/test` installs)
-//! and SDK configuration pointing at it.
+//! server this process starts with `scripts/moto_server.py` from `.venv`,
+//! which `./scripts/test` installs) and SDK configuration pointing at it.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -25,27 +25,31 @@ pub fn moto_endpoint() -> String {
             return Moto { endpoint, _server: None };
         }
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let binary = root.join(".venv/bin/moto_server");
-        assert!(binary.exists(), "moto's server is not installed: run ./scripts/test once (it installs .venv)");
+        let python = root.join(".venv/bin/python");
+        assert!(python.exists(), "moto's server is not installed: run ./scripts/test once (it installs .venv)");
+        // moto with DynamoDB requests one at a time: plain `moto_server`
+        // loses writes when a transaction is canceled (docs/testing.md).
+        let launcher = root.join("scripts/moto_server.py");
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
         // A static's child is never dropped: a watcher shell stops the
         // server when this test process is gone, so runs leave no servers behind.
         let watch = format!(
-            "\"$0\" -H 127.0.0.1 -p {port} & server=$!; while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $server",
+            "\"$0\" \"$1\" -H 127.0.0.1 -p {port} & server=$!; while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $server",
             parent = std::process::id()
         );
         let server = Command::new("sh")
             .arg("-c")
             .arg(watch)
-            .arg(binary)
+            .arg(python)
+            .arg(launcher)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("moto_server starts");
+            .expect("moto's server starts");
         let endpoint = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not start");
+            assert!(Instant::now() < deadline, "moto's server did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
         Moto { endpoint, _server: Some(server) }
