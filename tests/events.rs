@@ -11,6 +11,11 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use embedded::SqliteTable;
 use framework::store::Table;
 use framework::{Deps, Function};
+use functions::{
+    bookrental_delivery, bookrental_mypage, bookrental_product, bookrental_reservation, bookreservation_customer,
+    bookreservation_reservation, bookreservation_stock, gamereward_gift, gamereward_mission, gamereward_mypage,
+    gamereward_reward, gamereward_wallet,
+};
 use lambda_http::request::LambdaRequest;
 use serde_json::Value;
 
@@ -40,7 +45,8 @@ impl Context {
     }
 
     fn function(&self, handler: &str) -> Function {
-        (self.functions)(handler, self.deps.clone()).unwrap_or_else(|| panic!("no function {handler}"))
+        framework::function(self.functions, handler, self.deps.clone())
+            .unwrap_or_else(|| panic!("no function {handler}"))
     }
 
     /// Feeds the sample to an HTTP function; returns status and JSON body.
@@ -85,7 +91,7 @@ fn every_function_in_the_template_has_a_sample_event() {
 
 #[tokio::test]
 async fn reservation_samples_tell_their_story() {
-    let reservation = Context::new(bookreservation_reservation::functions);
+    let reservation = Context::new(bookreservation_reservation::FUNCTIONS);
     assert!(reservation.queue("book-list-view").await.is_empty());
     let (status, books) = reservation.http("list-books").await;
     assert_eq!(status, 200);
@@ -123,7 +129,7 @@ async fn reservation_samples_tell_their_story() {
 
 #[tokio::test]
 async fn stock_samples_tell_their_story() {
-    let stock = Context::new(bookreservation_stock::functions);
+    let stock = Context::new(bookreservation_stock::FUNCTIONS);
     let (status, received) = stock.http("receive-stock").await;
     assert_eq!((status, received["quantity"].as_u64()), (200, Some(3)));
     assert!(stock.queue("reserve-stock").await.is_empty(), "R1 reserved, R2 refused (unknown book)");
@@ -135,7 +141,7 @@ async fn stock_samples_tell_their_story() {
 
 #[tokio::test]
 async fn customer_samples_tell_their_story() {
-    let customer = Context::new(bookreservation_customer::functions);
+    let customer = Context::new(bookreservation_customer::FUNCTIONS);
     assert!(customer.queue("notify-customer").await.is_empty(), "raw and SNS-wrapped records are both read");
     let (status, notes) = customer.http("list-notifications").await;
     assert_eq!(status, 200);
@@ -160,7 +166,7 @@ const M1: &str = "0193a0c1-1a2b-7c3d-8e4f-5a6b7c8d9e01";
 
 #[tokio::test]
 async fn mission_samples_tell_their_story() {
-    let mission = Context::of("gamereward", gamereward_mission::functions);
+    let mission = Context::of("gamereward", gamereward_mission::FUNCTIONS);
     let (status, achieved) = mission.http("achieve-mission").await;
     assert_eq!((status, achieved["status"].as_str()), (201, Some("Achieved")));
     let origin = framework::Origin { source: gamereward_mission::SOURCE, correlation_id: M1.into() };
@@ -183,7 +189,7 @@ async fn mission_samples_tell_their_story() {
 
 #[tokio::test]
 async fn reward_samples_tell_their_story() {
-    let reward = Context::of("gamereward", gamereward_reward::functions);
+    let reward = Context::of("gamereward", gamereward_reward::FUNCTIONS);
     assert!(reward.queue("allocate-reward").await.is_empty());
     let (status, allocated) = reward.http("get-reward").await;
     assert_eq!(
@@ -205,9 +211,9 @@ impl framework::call::Remote for InProcess {
 
 #[tokio::test]
 async fn wallet_and_gift_samples_tell_their_story() {
-    let gift = Context::of("gamereward", gamereward_gift::functions);
+    let gift = Context::of("gamereward", gamereward_gift::FUNCTIONS);
     let Function::Internal(issue) = gift.function("issue-gift") else { panic!("issue-gift is internal") };
-    let mut wallet = Context::of("gamereward", gamereward_wallet::functions);
+    let mut wallet = Context::of("gamereward", gamereward_wallet::FUNCTIONS);
     wallet.deps.remotes.insert(gamereward_wallet::GIFT_FUNCTION.into(), Arc::new(InProcess(issue)));
     assert!(wallet.queue("issue-wallet-entry").await.is_empty());
     let (status, entries) = wallet.http("list-wallets").await;
@@ -226,7 +232,7 @@ async fn wallet_and_gift_samples_tell_their_story() {
 
 #[tokio::test]
 async fn mypage_samples_tell_their_story() {
-    let mypage = Context::of("gamereward", gamereward_mypage::functions);
+    let mypage = Context::of("gamereward", gamereward_mypage::FUNCTIONS);
     assert!(mypage.queue("mypage-view").await.is_empty(), "raw and SNS-wrapped records are both read");
     let (status, rows) = mypage.http("get-mypage").await;
     assert_eq!(status, 200);
@@ -246,7 +252,7 @@ const BR2: &str = "0193b0d2-2b3c-7d4e-8f5a-6b7c8d9e0f12";
 #[tokio::test]
 async fn product_samples_tell_their_story() {
     use bookrental_product::product::{Command, Product};
-    let product = Context::of("bookrental", bookrental_product::functions);
+    let product = Context::of("bookrental", bookrental_product::FUNCTIONS);
     let (status, registered) = product.http("register-product").await;
     assert_eq!((status, registered["stock"].as_u64()), (201, Some(3)));
     let origin = framework::Origin { source: bookrental_product::SOURCE, correlation_id: P1.into() };
@@ -269,11 +275,11 @@ async fn product_samples_tell_their_story() {
 #[tokio::test]
 async fn rental_samples_tell_their_story() {
     use bookrental_reservation::reservation::{Command, Reservation};
-    let delivery = Context::of("bookrental", bookrental_delivery::functions);
+    let delivery = Context::of("bookrental", bookrental_delivery::FUNCTIONS);
     let Function::Internal(cancel) = delivery.function("cancel-delivery") else {
         panic!("cancel-delivery is internal")
     };
-    let mut reservation = Context::of("bookrental", bookrental_reservation::functions);
+    let mut reservation = Context::of("bookrental", bookrental_reservation::FUNCTIONS);
     reservation.deps.remotes.insert(bookrental_reservation::DELIVERY_FUNCTION.into(), Arc::new(InProcess(cancel)));
 
     assert!(reservation.queue("product-catalog").await.is_empty());
@@ -313,7 +319,7 @@ async fn rental_samples_tell_their_story() {
 
 #[tokio::test]
 async fn rental_mypage_samples_tell_their_story() {
-    let mypage = Context::of("bookrental", bookrental_mypage::functions);
+    let mypage = Context::of("bookrental", bookrental_mypage::FUNCTIONS);
     assert!(mypage.queue("mypage-view").await.is_empty(), "raw and SNS-wrapped records are both read");
     let (status, rows) = mypage.http("get-mypage").await;
     assert_eq!(status, 200);

@@ -67,25 +67,6 @@ pub enum StartError {
     Listen(#[from] std::io::Error),
 }
 
-/// The context crates this runner links, by binary name.
-fn context_functions(binary: &str) -> Option<framework::Functions> {
-    Some(match binary {
-        "bookreservation-reservation" => bookreservation_reservation::functions,
-        "bookreservation-stock" => bookreservation_stock::functions,
-        "bookreservation-customer" => bookreservation_customer::functions,
-        "bookrental-reservation" => bookrental_reservation::functions,
-        "bookrental-product" => bookrental_product::functions,
-        "bookrental-delivery" => bookrental_delivery::functions,
-        "bookrental-mypage" => bookrental_mypage::functions,
-        "gamereward-mission" => gamereward_mission::functions,
-        "gamereward-reward" => gamereward_reward::functions,
-        "gamereward-wallet" => gamereward_wallet::functions,
-        "gamereward-gift" => gamereward_gift::functions,
-        "gamereward-mypage" => gamereward_mypage::functions,
-        _ => return None,
-    })
-}
-
 struct Consumer {
     system: String,
     context: String,
@@ -483,7 +464,8 @@ fn make_function(
     if function.handler == framework::http::HEALTH_HANDLER {
         return Ok(Function::Http(framework::http::health()));
     }
-    let functions = context_functions(&function.binary)
+    let functions = functions::by_binary(&function.binary)
+        .map(|context| context.functions)
         .ok_or_else(|| StartError::Wiring(format!("{}: no context crate {}", function.logical_id, function.binary)))?;
     let table_id =
         function.table.as_ref().ok_or_else(|| StartError::Wiring(format!("{}: no TABLE_NAME", function.logical_id)))?;
@@ -498,7 +480,7 @@ fn make_function(
         settings: Arc::new(function.settings.clone().into_iter().collect()),
         circuits: circuits.clone(),
     };
-    functions(&function.handler, deps).ok_or_else(|| {
+    framework::function(functions, &function.handler, deps).ok_or_else(|| {
         StartError::Wiring(format!("{}: {} has no handler {}", function.logical_id, function.binary, function.handler))
     })
 }

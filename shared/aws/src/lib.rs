@@ -61,7 +61,7 @@ pub async fn run(functions: Functions) -> Result<(), Error> {
     let settings: std::collections::HashMap<String, String> = std::env::vars().collect();
     let deps =
         Deps { remotes: remotes(&config, &settings), settings: Arc::new(settings), ..Deps::new(Arc::new(table)) };
-    match functions(&handler, deps) {
+    match framework::function(functions, &handler, deps) {
         Some(Function::Http(run)) => {
             lambda_http::run(service_fn(move |request| {
                 let run = run.clone();

@@ -15,7 +15,9 @@ pub trait Aggregate: Default + Serialize + DeserializeOwned + Send + Sync {
     /// Key prefix in the context's table, e.g. `Reservation`.
     const TYPE: &'static str;
     type Command;
-    type Event: Serialize + Clone + Debug + PartialEq + Send;
+    /// Its events, one variant each; the variant names are the event types
+    /// (`VariantNames`, so the board check can read them).
+    type Event: Serialize + Clone + Debug + PartialEq + Send + strum::VariantNames;
     type Error: std::error::Error + Send + Sync + 'static;
 
     /// Decides which events a command raises, given the current state.
@@ -29,6 +31,19 @@ pub trait Aggregate: Default + Serialize + DeserializeOwned + Send + Sync {
     fn listed_under(&self) -> Option<crate::store::Key> {
         None
     }
+}
+
+/// A yellow sticky as the board check reads it: the aggregate's name and the
+/// event types it can raise.
+#[derive(Debug, Clone, Copy)]
+pub struct AggregateSticky {
+    pub name: &'static str,
+    pub events: &'static [&'static str],
+}
+
+/// The sticky of aggregate `A`, for a context's `AGGREGATES` table.
+pub const fn sticky<A: Aggregate>() -> AggregateSticky {
+    AggregateSticky { name: A::TYPE, events: <A::Event as strum::VariantNames>::VARIANTS }
 }
 
 /// Given/when/then for aggregate tests:

@@ -131,6 +131,19 @@ impl Function {
     }
 }
 
-/// How a context crate exposes its functions to the Lambda bootstrap and
-/// to the local runner: `handler name → function`.
-pub type Functions = fn(handler: &str, deps: Deps) -> Option<Function>;
+/// One function of a context's table: its Lambda `Handler` name, and how it
+/// is built from the context's dependencies (given that name, for its logs).
+#[derive(Clone, Copy)]
+pub struct Sticky {
+    pub name: &'static str,
+    pub make: fn(&'static str, Deps) -> Function,
+}
+
+/// How a context crate exposes its functions to the Lambda bootstrap, the
+/// local runner and the board check: every function it has, by name.
+pub type Functions = &'static [Sticky];
+
+/// The function named `handler` of a context's table, built on `deps`.
+pub fn function(functions: Functions, handler: &str, deps: Deps) -> Option<Function> {
+    functions.iter().find(|sticky| sticky.name == handler).map(|sticky| (sticky.make)(sticky.name, deps))
+}

@@ -58,7 +58,7 @@ pub enum Command {
 
 /// The delivery context's published language: each event names the
 /// delivery and its parcel (`reservationId`, `productId`, `customerId`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum DeliveryEvent {
     DeliveryStarted {

@@ -11,19 +11,28 @@
 pub mod commands;
 pub mod delivery;
 
-use framework::{Deps, Function};
+use framework::aggregate::{AggregateSticky, sticky};
+use framework::{Function, Functions, Sticky};
 
 /// The `source` of this context's events.
 pub const SOURCE: &str = "delivery";
 
+/// The context's aggregates (yellow stickies) with their events.
+pub const AGGREGATES: &[AggregateSticky] = &[sticky::<delivery::Delivery>()];
+
 /// Each function of the context, by its Lambda `Handler` name.
-pub fn functions(handler: &str, deps: Deps) -> Option<Function> {
-    let table = deps.table;
-    Some(match handler {
-        commands::START_DELIVERY => Function::policy(commands::START_DELIVERY, table, commands::start_delivery),
-        "cancel-delivery" => Function::internal("cancel-delivery", table, commands::cancel_delivery),
-        "complete-delivery" => Function::http("complete-delivery", table, commands::complete_delivery),
-        "find-delivery" => Function::http("find-delivery", table, commands::find_delivery),
-        _ => return None,
-    })
-}
+pub const FUNCTIONS: Functions = &[
+    Sticky {
+        name: commands::START_DELIVERY,
+        make: |name, deps| Function::policy(name, deps.table, commands::start_delivery),
+    },
+    Sticky {
+        name: "cancel-delivery",
+        make: |name, deps| Function::internal(name, deps.table, commands::cancel_delivery),
+    },
+    Sticky {
+        name: "complete-delivery",
+        make: |name, deps| Function::http(name, deps.table, commands::complete_delivery),
+    },
+    Sticky { name: "find-delivery", make: |name, deps| Function::http(name, deps.table, commands::find_delivery) },
+];

@@ -11,21 +11,30 @@ pub mod commands;
 pub mod policies;
 pub mod product;
 
-use framework::{Deps, Function};
+use framework::aggregate::{AggregateSticky, sticky};
+use framework::{Function, Functions, Sticky};
 
 /// The `source` of this context's events.
 pub const SOURCE: &str = "product";
 
+/// The context's aggregates (yellow stickies) with their events.
+pub const AGGREGATES: &[AggregateSticky] = &[sticky::<product::Product>(), sticky::<product::Allocation>()];
+
 /// Each function of the context, by its Lambda `Handler` name.
-pub fn functions(handler: &str, deps: Deps) -> Option<Function> {
-    let table = deps.table;
-    Some(match handler {
-        "register-product" => Function::http("register-product", table, commands::register_product),
-        "increase-stock" => Function::http("increase-stock", table, commands::increase_stock),
-        "list-products" => Function::http("list-products", table, commands::list_products),
-        "get-product" => Function::http("get-product", table, commands::get_product),
-        policies::DECREASE_STOCK => Function::policy(policies::DECREASE_STOCK, table, policies::decrease_stock),
-        policies::RESTORE_STOCK => Function::policy(policies::RESTORE_STOCK, table, policies::restore_stock),
-        _ => return None,
-    })
-}
+pub const FUNCTIONS: Functions = &[
+    Sticky {
+        name: "register-product",
+        make: |name, deps| Function::http(name, deps.table, commands::register_product),
+    },
+    Sticky { name: "increase-stock", make: |name, deps| Function::http(name, deps.table, commands::increase_stock) },
+    Sticky { name: "list-products", make: |name, deps| Function::http(name, deps.table, commands::list_products) },
+    Sticky { name: "get-product", make: |name, deps| Function::http(name, deps.table, commands::get_product) },
+    Sticky {
+        name: policies::DECREASE_STOCK,
+        make: |name, deps| Function::policy(name, deps.table, policies::decrease_stock),
+    },
+    Sticky {
+        name: policies::RESTORE_STOCK,
+        make: |name, deps| Function::policy(name, deps.table, policies::restore_stock),
+    },
+];

@@ -54,7 +54,7 @@ pub enum Command {
 /// The reservation context's events. `Reserved`, `ReservationRejected` and
 /// `ReservationCanceled` are published; `DeliveryFollowed` is the
 /// reservation's own note of delivery's progress.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum ReservationEvent {
     Reserved { reservation_id: String, product_id: String, customer_id: String },

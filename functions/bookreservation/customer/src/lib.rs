@@ -9,9 +9,10 @@ pub mod notifications;
 
 use std::sync::Arc;
 
+use framework::aggregate::AggregateSticky;
 use framework::http::{self, ApiError, Caller};
 use framework::store::Table;
-use framework::{Deps, Function};
+use framework::{Function, Functions, Sticky};
 use lambda_http::{Body, Request, Response};
 
 /// `GET /notifications`: the caller's own, oldest first.
@@ -20,14 +21,14 @@ pub async fn list_notifications(table: Arc<dyn Table>, request: Request) -> Resu
     http::ok(&notifications::of_customer(&*table, &caller.sub).await?)
 }
 
+/// The context's aggregates (yellow stickies) with their events.
+pub const AGGREGATES: &[AggregateSticky] = &[];
+
 /// Each function of the context, by its Lambda `Handler` name.
-pub fn functions(handler: &str, deps: Deps) -> Option<Function> {
-    let table = deps.table;
-    Some(match handler {
-        "list-notifications" => Function::http("list-notifications", table, list_notifications),
-        notifications::NOTIFY_CUSTOMER => {
-            Function::policy(notifications::NOTIFY_CUSTOMER, table, notifications::notify_customer)
-        }
-        _ => return None,
-    })
-}
+pub const FUNCTIONS: Functions = &[
+    Sticky { name: "list-notifications", make: |name, deps| Function::http(name, deps.table, list_notifications) },
+    Sticky {
+        name: notifications::NOTIFY_CUSTOMER,
+        make: |name, deps| Function::policy(name, deps.table, notifications::notify_customer),
+    },
+];

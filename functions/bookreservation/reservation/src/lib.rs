@@ -13,24 +13,37 @@ pub mod commands;
 pub mod policies;
 pub mod reservation;
 
-use framework::{Deps, Function};
+use framework::aggregate::{AggregateSticky, sticky};
+use framework::{Function, Functions, Sticky};
 
 /// The `source` of this context's events.
 pub const SOURCE: &str = "reservation";
 
+/// The context's aggregates (yellow stickies) with their events.
+pub const AGGREGATES: &[AggregateSticky] = &[sticky::<reservation::Reservation>()];
+
 /// Each function of the context, by its Lambda `Handler` name.
-pub fn functions(handler: &str, deps: Deps) -> Option<Function> {
-    let table = deps.table;
-    Some(match handler {
-        "request-reservation" => Function::http("request-reservation", table, commands::request_reservation),
-        "cancel-reservation" => Function::http("cancel-reservation", table, commands::cancel_reservation),
-        "get-reservation" => Function::http("get-reservation", table, commands::get_reservation),
-        "list-reservations" => Function::http("list-reservations", table, commands::list_reservations),
-        "list-books" => Function::http("list-books", table, commands::list_books),
-        policies::CONFIRM_RESERVATION => {
-            Function::policy(policies::CONFIRM_RESERVATION, table, policies::confirm_reservation)
-        }
-        book_list::CONSUMER => Function::policy(book_list::CONSUMER, table, book_list::on_stock_event),
-        _ => return None,
-    })
-}
+pub const FUNCTIONS: Functions = &[
+    Sticky {
+        name: "request-reservation",
+        make: |name, deps| Function::http(name, deps.table, commands::request_reservation),
+    },
+    Sticky {
+        name: "cancel-reservation",
+        make: |name, deps| Function::http(name, deps.table, commands::cancel_reservation),
+    },
+    Sticky { name: "get-reservation", make: |name, deps| Function::http(name, deps.table, commands::get_reservation) },
+    Sticky {
+        name: "list-reservations",
+        make: |name, deps| Function::http(name, deps.table, commands::list_reservations),
+    },
+    Sticky { name: "list-books", make: |name, deps| Function::http(name, deps.table, commands::list_books) },
+    Sticky {
+        name: policies::CONFIRM_RESERVATION,
+        make: |name, deps| Function::policy(name, deps.table, policies::confirm_reservation),
+    },
+    Sticky {
+        name: book_list::CONSUMER,
+        make: |name, deps| Function::policy(name, deps.table, book_list::on_stock_event),
+    },
+];

@@ -11,19 +11,25 @@ pub mod commands;
 pub mod policies;
 pub mod stock;
 
-use framework::{Deps, Function};
+use framework::aggregate::{AggregateSticky, sticky};
+use framework::{Function, Functions, Sticky};
 
 /// The `source` of this context's events.
 pub const SOURCE: &str = "stock";
 
+/// The context's aggregates (yellow stickies) with their events.
+pub const AGGREGATES: &[AggregateSticky] = &[sticky::<stock::Stock>(), sticky::<stock::Allocation>()];
+
 /// Each function of the context, by its Lambda `Handler` name.
-pub fn functions(handler: &str, deps: Deps) -> Option<Function> {
-    let table = deps.table;
-    Some(match handler {
-        "receive-stock" => Function::http("receive-stock", table, commands::receive_stock),
-        "get-stock" => Function::http("get-stock", table, commands::get_stock),
-        policies::RESERVE_STOCK => Function::policy(policies::RESERVE_STOCK, table, policies::reserve_stock),
-        policies::RESTORE_STOCK => Function::policy(policies::RESTORE_STOCK, table, policies::restore_stock),
-        _ => return None,
-    })
-}
+pub const FUNCTIONS: Functions = &[
+    Sticky { name: "receive-stock", make: |name, deps| Function::http(name, deps.table, commands::receive_stock) },
+    Sticky { name: "get-stock", make: |name, deps| Function::http(name, deps.table, commands::get_stock) },
+    Sticky {
+        name: policies::RESERVE_STOCK,
+        make: |name, deps| Function::policy(name, deps.table, policies::reserve_stock),
+    },
+    Sticky {
+        name: policies::RESTORE_STOCK,
+        make: |name, deps| Function::policy(name, deps.table, policies::restore_stock),
+    },
+];

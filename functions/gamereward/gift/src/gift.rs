@@ -46,7 +46,7 @@ pub enum Command {
 }
 
 /// The gift context's published language.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum GiftEvent {
     GiftIssued {

@@ -11,18 +11,18 @@
 pub mod commands;
 pub mod gift;
 
-use framework::{Deps, Function};
+use framework::aggregate::{AggregateSticky, sticky};
+use framework::{Function, Functions, Sticky};
 
 /// The `source` of this context's events.
 pub const SOURCE: &str = "gift";
 
+/// The context's aggregates (yellow stickies) with their events.
+pub const AGGREGATES: &[AggregateSticky] = &[sticky::<gift::Gift>()];
+
 /// Each function of the context, by its Lambda `Handler` name.
-pub fn functions(handler: &str, deps: Deps) -> Option<Function> {
-    let table = deps.table;
-    Some(match handler {
-        "issue-gift" => Function::internal("issue-gift", table, commands::issue_gift),
-        "get-gift" => Function::http("get-gift", table, commands::get_gift),
-        "use-gift" => Function::http("use-gift", table, commands::use_gift),
-        _ => return None,
-    })
-}
+pub const FUNCTIONS: Functions = &[
+    Sticky { name: "issue-gift", make: |name, deps| Function::internal(name, deps.table, commands::issue_gift) },
+    Sticky { name: "get-gift", make: |name, deps| Function::http(name, deps.table, commands::get_gift) },
+    Sticky { name: "use-gift", make: |name, deps| Function::http(name, deps.table, commands::use_gift) },
+];

@@ -10,18 +10,21 @@
 pub mod commands;
 pub mod mission;
 
-use framework::{Deps, Function};
+use framework::aggregate::{AggregateSticky, sticky};
+use framework::{Function, Functions, Sticky};
 
 /// The `source` of this context's events.
 pub const SOURCE: &str = "mission";
 
+/// The context's aggregates (yellow stickies) with their events.
+pub const AGGREGATES: &[AggregateSticky] = &[sticky::<mission::Mission>()];
+
 /// Each function of the context, by its Lambda `Handler` name.
-pub fn functions(handler: &str, deps: Deps) -> Option<Function> {
-    let table = deps.table;
-    Some(match handler {
-        "achieve-mission" => Function::http("achieve-mission", table, commands::achieve_mission),
-        "get-mission" => Function::http("get-mission", table, commands::get_mission),
-        commands::RECORD_REWARD => Function::policy(commands::RECORD_REWARD, table, commands::record_reward),
-        _ => return None,
-    })
-}
+pub const FUNCTIONS: Functions = &[
+    Sticky { name: "achieve-mission", make: |name, deps| Function::http(name, deps.table, commands::achieve_mission) },
+    Sticky { name: "get-mission", make: |name, deps| Function::http(name, deps.table, commands::get_mission) },
+    Sticky {
+        name: commands::RECORD_REWARD,
+        make: |name, deps| Function::policy(name, deps.table, commands::record_reward),
+    },
+];

@@ -9,9 +9,10 @@ pub mod view;
 
 use std::sync::Arc;
 
+use framework::aggregate::AggregateSticky;
 use framework::http::{self, ApiError, Caller};
 use framework::store::Table;
-use framework::{Deps, Function};
+use framework::{Function, Functions, Sticky};
 use lambda_http::{Body, Request, Response};
 
 /// `GET /mypage`: one row per mission of the caller, newest first.
@@ -20,12 +21,11 @@ pub async fn get_mypage(table: Arc<dyn Table>, request: Request) -> Result<Respo
     http::ok(&view::rows_of(&*table, &caller.sub).await?)
 }
 
+/// The context's aggregates (yellow stickies) with their events.
+pub const AGGREGATES: &[AggregateSticky] = &[];
+
 /// Each function of the context, by its Lambda `Handler` name.
-pub fn functions(handler: &str, deps: Deps) -> Option<Function> {
-    let table = deps.table;
-    Some(match handler {
-        "get-mypage" => Function::http("get-mypage", table, get_mypage),
-        view::CONSUMER => Function::policy(view::CONSUMER, table, view::on_event),
-        _ => return None,
-    })
-}
+pub const FUNCTIONS: Functions = &[
+    Sticky { name: "get-mypage", make: |name, deps| Function::http(name, deps.table, get_mypage) },
+    Sticky { name: view::CONSUMER, make: |name, deps| Function::policy(name, deps.table, view::on_event) },
+];

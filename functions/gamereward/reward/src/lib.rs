@@ -11,20 +11,24 @@
 pub mod commands;
 pub mod reward;
 
-use framework::{Deps, Function};
+use framework::aggregate::{AggregateSticky, sticky};
+use framework::{Function, Functions, Sticky};
 
 /// The `source` of this context's events.
 pub const SOURCE: &str = "reward";
 
+/// The context's aggregates (yellow stickies) with their events.
+pub const AGGREGATES: &[AggregateSticky] = &[sticky::<reward::Reward>()];
+
 /// Each function of the context, by its Lambda `Handler` name.
-pub fn functions(handler: &str, deps: Deps) -> Option<Function> {
-    let table = deps.table;
-    Some(match handler {
-        "get-reward" => Function::http("get-reward", table, commands::get_reward),
-        commands::ALLOCATE_REWARD => Function::policy(commands::ALLOCATE_REWARD, table, commands::allocate_reward),
-        commands::MARK_REWARD_EXCHANGED => {
-            Function::policy(commands::MARK_REWARD_EXCHANGED, table, commands::mark_reward_exchanged)
-        }
-        _ => return None,
-    })
-}
+pub const FUNCTIONS: Functions = &[
+    Sticky { name: "get-reward", make: |name, deps| Function::http(name, deps.table, commands::get_reward) },
+    Sticky {
+        name: commands::ALLOCATE_REWARD,
+        make: |name, deps| Function::policy(name, deps.table, commands::allocate_reward),
+    },
+    Sticky {
+        name: commands::MARK_REWARD_EXCHANGED,
+        make: |name, deps| Function::policy(name, deps.table, commands::mark_reward_exchanged),
+    },
+];

@@ -55,7 +55,7 @@ pub enum Command {
 }
 
 /// The wallet context's published language.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum WalletEvent {
     RewardIssued {

@@ -1,0 +1,111 @@
+//! The code implements exactly its boards: every sticky on a board has its
+//! function in its context's crate, of the right kind, and no crate has a
+//! function the board lacks; every event a board names is one its
+//! aggregate's event enum can raise. (The boards' own consistency, e.g.
+//! that a policy reacts only to events its producer publishes, is checked
+//! where they are read: `board::Board::problems`.)
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use board::{Board, Kind};
+use framework::{Deps, Function};
+
+fn boards() -> Vec<Board> {
+    board::boards(&acceptance::repo_root()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn crate_of(system: &str, context: &str) -> &'static functions::Context {
+    functions::CONTEXTS.iter().find(|c| c.system == system && c.name == context).unwrap_or_else(|| {
+        panic!("{system}.{context} is on the board but not in functions/lib.rs: run `cargo board generate`")
+    })
+}
+
+fn kind_of(function: &Function) -> &'static str {
+    match function {
+        Function::Http(_) => "an HTTP function",
+        Function::Queue(_) => "a queue consumer",
+        Function::Internal(_) => "an internal function",
+    }
+}
+
+fn expected_kind(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Command | Kind::Query => "an HTTP function",
+        Kind::Policy | Kind::View => "a queue consumer",
+        Kind::Internal => "an internal function",
+    }
+}
+
+#[test]
+fn every_sticky_has_its_function_and_no_function_is_off_the_board() {
+    let mut problems = Vec::new();
+    for board in boards() {
+        for (context_name, context) in &board.contexts {
+            let code = crate_of(&board.system, context_name);
+            let at = format!("{}.{context_name}", board.system);
+            let on_board: BTreeSet<&str> = context.functions().iter().map(|f| f.name).collect();
+            for sticky in code.functions {
+                if !on_board.contains(sticky.name) {
+                    problems.push(format!("{at}: the crate has `{}`, which is not on the board", sticky.name));
+                }
+            }
+            for function in context.functions() {
+                let table: Arc<dyn framework::Table> = Arc::new(embedded::SqliteTable::open(None).unwrap());
+                match framework::function(code.functions, function.name, Deps::new(table)) {
+                    None => problems.push(format!(
+                        "{at}: {} `{}` is on the board, but the crate has no function of that name",
+                        function.kind, function.name
+                    )),
+                    Some(built) if kind_of(&built) != expected_kind(function.kind) => problems.push(format!(
+                        "{at}: `{}` is a {} on the board, so it must be {}, but it is {}",
+                        function.name,
+                        function.kind,
+                        expected_kind(function.kind),
+                        kind_of(&built)
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "the code and the boards disagree:\n  {}", problems.join("\n  "));
+}
+
+#[test]
+fn every_event_on_a_board_is_one_its_aggregates_raise() {
+    let mut problems = Vec::new();
+    for board in boards() {
+        for (context_name, context) in &board.contexts {
+            let code = crate_of(&board.system, context_name);
+            let at = format!("{}.{context_name}", board.system);
+            let in_code: BTreeSet<&str> = code.aggregates.iter().map(|a| a.name).collect();
+            let on_board: BTreeSet<&str> = context.aggregates.keys().map(String::as_str).collect();
+            if in_code != on_board {
+                problems.push(format!("{at}: aggregates {on_board:?} on the board, {in_code:?} in the crate"));
+                continue;
+            }
+            let mut raised = BTreeSet::new();
+            let mut named = BTreeSet::new();
+            for aggregate in code.aggregates {
+                let sticky = &context.aggregates[aggregate.name];
+                for event in sticky.events.iter().chain(&sticky.recorded) {
+                    if !aggregate.events.contains(&event.as_str()) {
+                        problems.push(format!(
+                            "{at}: the board has {} raise `{event}`, which is not a variant of its event enum",
+                            aggregate.name
+                        ));
+                    }
+                    named.insert(event.as_str());
+                }
+                raised.extend(aggregate.events.iter().copied());
+            }
+            for event in raised.difference(&named) {
+                problems.push(format!(
+                    "{at}: the crate's aggregates raise `{event}`, which the board neither publishes nor records"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "the code and the boards disagree:\n  {}", problems.join("\n  "));
+}
