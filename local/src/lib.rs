@@ -5,5 +5,13 @@
 pub mod auth;
 pub mod aws;
 pub mod backend;
+mod calls;
+mod consumers;
+mod control;
+mod control_api;
+mod gateway;
+mod provision;
+mod relays;
 pub mod runner;
 pub mod template;
+mod wiring;

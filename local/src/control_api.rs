@@ -1,0 +1,245 @@
+//! `/_local`: the runner's own API, served on loopback only: queues and
+//! dead letters, circuits, the fault switches (stop a context's consumers,
+//! take its internal functions down or slow them), redrive, a sweep now,
+//! and events published by hand.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response as AxumResponse};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::calls::{CallControl, CallMode};
+use crate::gateway::error_response;
+use crate::runner::Shared;
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SweepNow {
+    #[serde(default)]
+    older_than_ms: u64,
+}
+
+/// `POST /_local/<system>/contexts/<context>/sweep {"olderThanMs": n}`: runs
+/// the context's outbox sweep now (as invoking its relay's schedule by hand),
+/// even while the context is stopped.
+pub(crate) async fn sweep_now(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path((system, context)): axum::extract::Path<(String, String)>,
+    body: Bytes,
+) -> AxumResponse {
+    let Some(outbox) = shared.outboxes.iter().find(|o| o.system == system && o.context == context) else {
+        return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No outbox of {system}/{context}."));
+    };
+    let request: SweepNow = if body.is_empty() {
+        SweepNow::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(request) => request,
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, "invalid_field", &format!("{e}.")),
+        }
+    };
+    let after = Duration::from_millis(request.older_than_ms);
+    match framework::relay::sweep(&*outbox.table, &*outbox.topic, after).await {
+        Ok(swept) => axum::Json(json!({"system": system, "context": context, "swept": swept})).into_response(),
+        Err(e) => error_response(StatusCode::SERVICE_UNAVAILABLE, "unavailable", &e.to_string()),
+    }
+}
+
+/// `GET /health`, and `/_local` when the runner listens on loopback: the
+/// control API takes no token (it can stop consumers and inject events), so
+/// it is served only to this machine.
+pub(crate) fn router(shared: Arc<Shared>, bind: SocketAddr) -> Router {
+    let mut inspect = Router::new().route("/health", get(health));
+    if bind.ip().is_loopback() {
+        inspect = inspect
+            .route("/_local/queues", get(queues))
+            .route("/_local/circuits", get(list_circuits))
+            .route("/_local/{system}/contexts/{context}/calls", get(get_calls).post(set_calls))
+            .route("/_local/{system}/contexts/{context}/stop", post(stop_context))
+            .route("/_local/{system}/contexts/{context}/start", post(start_context))
+            .route("/_local/{system}/queues/{queue}/redrive", post(redrive))
+            .route("/_local/{system}/contexts/{context}/sweep", post(sweep_now))
+            .route("/_local/{system}/events", post(publish));
+    } else {
+        tracing::warn!(listen = %bind, "not a loopback address: the /_local control API is off");
+    }
+    inspect.with_state(shared)
+}
+
+pub(crate) async fn health(State(shared): State<Arc<Shared>>) -> AxumResponse {
+    let systems: Vec<&str> = shared.systems.iter().map(|s| s.name.as_str()).collect();
+    axum::Json(json!({"status": "ok", "systems": systems})).into_response()
+}
+
+pub(crate) async fn queues(State(shared): State<Arc<Shared>>) -> AxumResponse {
+    let mut rows = Vec::new();
+    for consumer in &shared.consumers {
+        let Some(system) = shared.systems.iter().find(|s| s.name == consumer.system) else {
+            continue;
+        };
+        let depth = system.queues.depth(&consumer.queue).await.unwrap_or_default();
+        let dlq = system.queues.dead_letter_queue(&consumer.queue);
+        let dead = match &dlq {
+            Some(dlq) => system.queues.depth(dlq).await.map_or(0, |d| d.visible + d.in_flight),
+            None => 0,
+        };
+        rows.push(json!({
+            "system": consumer.system,
+            "context": consumer.context,
+            "function": consumer.function,
+            "queue": consumer.queue,
+            "deadLetterQueue": dlq,
+            "depth": depth.visible,
+            "inFlight": depth.in_flight,
+            "deadLetters": dead,
+            "consuming": !shared.control.is_stopped(&consumer.system, &consumer.context),
+        }));
+    }
+    axum::Json(rows).into_response()
+}
+
+fn known_context(shared: &Shared, system: &str, context: &str) -> bool {
+    shared.contexts.contains(&(system.to_owned(), context.to_owned()))
+}
+
+/// `GET /_local/circuits`: every circuit breaker of the runner.
+pub(crate) async fn list_circuits(State(shared): State<Arc<Shared>>) -> AxumResponse {
+    axum::Json(shared.circuits.statuses()).into_response()
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SetCalls {
+    mode: CallMode,
+    #[serde(default)]
+    delay_ms: u64,
+}
+
+fn calls_answer(system: &str, context: &str, control: CallControl) -> AxumResponse {
+    axum::Json(json!({
+        "system": system,
+        "context": context,
+        "mode": control.mode,
+        "delayMs": control.delay_ms,
+        "received": control.received,
+    }))
+    .into_response()
+}
+
+pub(crate) async fn get_calls(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path((system, context)): axum::extract::Path<(String, String)>,
+) -> AxumResponse {
+    if !known_context(&shared, &system, &context) {
+        return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No context {system}/{context}."));
+    }
+    calls_answer(&system, &context, shared.control.calls_of(&system, &context))
+}
+
+/// `POST /_local/{system}/contexts/{context}/calls {"mode":"down"|"slow"|"up","delayMs":n}`:
+/// how the context's internal functions answer from now on.
+pub(crate) async fn set_calls(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path((system, context)): axum::extract::Path<(String, String)>,
+    body: Bytes,
+) -> AxumResponse {
+    if !known_context(&shared, &system, &context) {
+        return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No context {system}/{context}."));
+    }
+    let set: SetCalls = match serde_json::from_slice(&body) {
+        Ok(set) => set,
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "invalid_field",
+                &format!("Expected {{\"mode\": \"up\"|\"down\"|\"slow\", \"delayMs\": n}}: {e}."),
+            );
+        }
+    };
+    if set.mode == CallMode::Slow && set.delay_ms == 0 {
+        return error_response(StatusCode::BAD_REQUEST, "invalid_field", "delayMs: slow needs a delay above 0.");
+    }
+    let control = shared.control.set_calls(&system, &context, set.mode, set.delay_ms);
+    tracing::info!(%system, %context, mode = ?set.mode, delay_ms = set.delay_ms, "calls switched");
+    calls_answer(&system, &context, control)
+}
+
+pub(crate) async fn stop_context(
+    state: State<Arc<Shared>>,
+    path: axum::extract::Path<(String, String)>,
+) -> AxumResponse {
+    set_consuming(state, path, false)
+}
+
+pub(crate) async fn start_context(
+    state: State<Arc<Shared>>,
+    path: axum::extract::Path<(String, String)>,
+) -> AxumResponse {
+    set_consuming(state, path, true)
+}
+
+fn set_consuming(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path((system, context)): axum::extract::Path<(String, String)>,
+    consuming: bool,
+) -> AxumResponse {
+    if !known_context(&shared, &system, &context) {
+        return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No consumers of {system}/{context}."));
+    }
+    shared.control.set_consuming(&system, &context, consuming);
+    tracing::info!(%system, %context, consuming, "consumers switched");
+    axum::Json(json!({"system": system, "context": context, "consuming": consuming})).into_response()
+}
+
+pub(crate) async fn redrive(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path((system, queue)): axum::extract::Path<(String, String)>,
+) -> AxumResponse {
+    let Some(runtime) = shared.systems.iter().find(|s| s.name == system) else {
+        return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No system {system}."));
+    };
+    match runtime.queues.redrive(&queue).await {
+        Ok(moved) => axum::Json(json!({"queue": queue, "moved": moved})).into_response(),
+        Err(e) => error_response(StatusCode::NOT_FOUND, "not_found", &e.to_string()),
+    }
+}
+
+/// Publishes events on a system's topic as its relay would: for demos, and
+/// to prove that a duplicated delivery has one effect.
+pub(crate) async fn publish(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(system): axum::extract::Path<String>,
+    body: Bytes,
+) -> AxumResponse {
+    let Some(runtime) = shared.systems.iter().find(|s| s.name == system) else {
+        return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No system {system}."));
+    };
+    let events: Vec<framework::Envelope> = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Array(items)) => match items.into_iter().map(serde_json::from_value).collect() {
+            Ok(events) => events,
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, "invalid_field", &format!("events: {e}")),
+        },
+        Ok(one) => match serde_json::from_value(one) {
+            Ok(event) => vec![event],
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, "invalid_field", &format!("event: {e}")),
+        },
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                &format!("The body is not valid JSON: {e}."),
+            );
+        }
+    };
+    match runtime.queues.topic().publish(&events).await {
+        Ok(()) => (StatusCode::ACCEPTED, axum::Json(json!({"published": events.len()}))).into_response(),
+        Err(e) => error_response(StatusCode::SERVICE_UNAVAILABLE, "unavailable", &e.to_string()),
+    }
+}

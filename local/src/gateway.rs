@@ -1,0 +1,171 @@
+//! The HTTP side, as API Gateway's HTTP API does it: a route per function
+//! (under `/<system>`), the JWT check unless the route is `Auth: NONE`, the
+//! request handed over as a payload 2.0 event, and the contract's JSON
+//! errors for what never reaches a function.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawPathParams, Request as AxumRequest};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response as AxumResponse};
+use axum::routing::{MethodFilter, MethodRouter};
+use framework::HttpFn;
+use serde_json::{Value, json};
+
+use crate::auth::Authorizer;
+use crate::runner::StartError;
+use crate::template::{self, FunctionSpec, System};
+
+/// The routes of every system, each answering `405` for other methods.
+pub(crate) fn router(routes: BTreeMap<String, MethodRouter<()>>) -> Router {
+    let mut app = Router::new();
+    for (path, methods) in routes {
+        app = app.route(&path, methods.fallback(method_not_allowed));
+    }
+    app
+}
+
+pub(crate) struct HttpTarget {
+    route_key: String,
+    /// No authorizer on this route (`Auth: NONE`).
+    public: bool,
+    run: HttpFn,
+    authorizer: Authorizer,
+}
+
+pub(crate) fn add_route(
+    routes: &mut BTreeMap<String, MethodRouter<()>>,
+    system: &System,
+    route: &template::Route,
+    function: &FunctionSpec,
+    run: HttpFn,
+    authorizer: Authorizer,
+) -> Result<(), StartError> {
+    let method: Method = route
+        .method
+        .parse()
+        .map_err(|_| StartError::Wiring(format!("{}: bad method {}", function.logical_id, route.method)))?;
+    let filter = MethodFilter::try_from(method).map_err(|e| StartError::Wiring(e.to_string()))?;
+    let target = Arc::new(HttpTarget {
+        route_key: format!("{} {}", route.method, route.path),
+        public: route.public,
+        run,
+        authorizer,
+    });
+    let handler = move |params: RawPathParams, request: AxumRequest| {
+        let target = target.clone();
+        async move { invoke_http(target, params, request).await }
+    };
+    let path = format!("/{}{}", system.name, route.path);
+    let methods = routes.remove(&path).unwrap_or_default();
+    routes.insert(path, methods.on(filter, handler));
+    Ok(())
+}
+
+/// One HTTP request through the authorizer and into the function, as an
+/// API Gateway HTTP API (payload 2.0) event.
+pub(crate) async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, request: AxumRequest) -> AxumResponse {
+    let (parts, body) = request.into_parts();
+    let authorization = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
+    let claims = match target.authorizer.authorize(authorization) {
+        _ if target.public => HashMap::new(),
+        Ok(claims) => claims,
+        Err(e) => {
+            tracing::info!(route = %target.route_key, reason = %e, "unauthorized");
+            return error_response(StatusCode::UNAUTHORIZED, "unauthorized", "A valid bearer token is required.");
+        }
+    };
+    let body = match axum::body::to_bytes(body, 6 * 1024 * 1024).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return error_response(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The body is too large.");
+        }
+    };
+    let path_parameters: HashMap<&str, &str> = params.iter().collect();
+    let event =
+        api_gateway_event(&target.route_key, &parts.method, &parts.uri, &parts.headers, claims, path_parameters, &body);
+    let request: lambda_http::Request = match serde_json::from_value(event) {
+        Ok(event) => lambda_http::request::LambdaRequest::ApiGatewayV2(event).into(),
+        Err(e) => {
+            return error_response(StatusCode::BAD_REQUEST, "bad_request", &format!("Unreadable request: {e}."));
+        }
+    };
+    // A panicking handler costs its request, not the runner.
+    match tokio::spawn((target.run)(request)).await {
+        Ok(response) => {
+            let (parts, body) = response.into_parts();
+            (parts.status, parts.headers, Bytes::copy_from_slice(body.as_ref())).into_response()
+        }
+        Err(e) => {
+            tracing::error!(route = %target.route_key, error = %e, "handler panicked");
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
+        }
+    }
+}
+
+pub(crate) fn api_gateway_event(
+    route_key: &str,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    claims: HashMap<String, String>,
+    path_parameters: HashMap<&str, &str>,
+    body: &[u8],
+) -> Value {
+    // The system prefix is the stage of a custom domain on AWS: the function
+    // sees the path without it.
+    let full_path = uri.path();
+    let raw_path =
+        full_path.trim_start_matches('/').split_once('/').map_or("/".to_owned(), |(_, rest)| format!("/{rest}"));
+    let header_map: serde_json::Map<String, Value> = headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), Value::String(v.to_str().ok()?.to_owned()))))
+        .collect();
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": raw_path,
+        "rawQueryString": uri.query().unwrap_or(""),
+        "headers": header_map,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": "127.0.0.1",
+            "domainPrefix": "local",
+            "http": {"method": method.as_str(), "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": ""},
+            "requestId": framework::new_id(),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": "",
+            "timeEpoch": now_ms,
+            "authorizer": {"jwt": {"claims": claims, "scopes": null}},
+        },
+        "pathParameters": path_parameters,
+        "body": String::from_utf8_lossy(body),
+        "isBase64Encoded": false,
+    })
+}
+
+pub(crate) fn error_response(status: StatusCode, code: &str, message: &str) -> AxumResponse {
+    (status, axum::Json(json!({"error": {"code": code, "message": message}}))).into_response()
+}
+
+pub(crate) async fn method_not_allowed(request: AxumRequest) -> AxumResponse {
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        &format!("{} is not allowed on {}.", request.method(), request.uri().path()),
+    )
+}
+
+pub(crate) async fn unknown_route(request: AxumRequest) -> AxumResponse {
+    error_response(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        &format!("No route {} {}.", request.method(), request.uri().path()),
+    )
+}
