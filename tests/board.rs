@@ -1,6 +1,7 @@
 //! The code implements exactly its boards: every sticky on a board has its
 //! function in its context's crate, of the right kind, and no crate has a
-//! function the board lacks; every event a board names is one its
+//! function the board lacks; each policy and view reads exactly the events
+//! the board subscribes it to; every event a board names is one its
 //! aggregate's event enum can raise. (The boards' own consistency, e.g.
 //! that a policy reacts only to events its producer publishes, is checked
 //! where they are read: `board::Board::problems`.)
@@ -24,7 +25,7 @@ fn crate_of(system: &str, context: &str) -> &'static functions::Context {
 fn kind_of(function: &Function) -> &'static str {
     match function {
         Function::Http(_) => "an HTTP function",
-        Function::Queue(_) => "a queue consumer",
+        Function::Queue { .. } => "a queue consumer",
         Function::Internal(_) => "an internal function",
     }
 }
@@ -64,6 +65,23 @@ fn every_sticky_has_its_function_and_no_function_is_off_the_board() {
                         expected_kind(function.kind),
                         kind_of(&built)
                     )),
+                    Some(Function::Queue { reads, .. }) => {
+                        let subscribed: BTreeSet<&str> = function.consumes().into_iter().collect();
+                        let read: BTreeSet<&str> = reads.iter().copied().collect();
+                        for event in subscribed.difference(&read) {
+                            problems.push(format!(
+                                "{at}: `{}` is subscribed to `{event}`, which its inbound enum does not read \
+                                 (it would be acknowledged and ignored)",
+                                function.name
+                            ));
+                        }
+                        for event in read.difference(&subscribed) {
+                            problems.push(format!(
+                                "{at}: `{}` reads `{event}`, but the board does not subscribe it to that",
+                                function.name
+                            ));
+                        }
+                    }
                     Some(_) => {}
                 }
             }

@@ -386,7 +386,7 @@ impl StreamReader {
                 })
                 .collect();
             let last_sequence =
-                output.records().iter().filter_map(|r| r.dynamodb()?.sequence_number()).last().map(str::to_owned);
+                output.records().iter().rev().find_map(|r| r.dynamodb()?.sequence_number()).map(str::to_owned);
             if changes.is_empty() {
                 // Nothing here: move on (a closed shard's iterator ends as
                 // None); an open one is taken anew from the last record relayed.

@@ -100,7 +100,7 @@ pub(crate) async fn wire_system(
                     add_route(routes, system, route, function, run.clone(), wiring.authorizer.clone())?;
                 }
             }
-            (Function::Queue(run), Some(source)) => {
+            (Function::Queue { run, .. }, Some(source)) => {
                 let queue = system.queues.iter().find(|q| q.logical_id == source.queue).ok_or_else(|| {
                     StartError::Wiring(format!("{}: unknown queue {}", function.logical_id, source.queue))
                 })?;

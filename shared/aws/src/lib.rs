@@ -69,7 +69,7 @@ pub async fn run(functions: Functions) -> Result<(), Error> {
             }))
             .await
         }
-        Some(Function::Queue(run)) => {
+        Some(Function::Queue { run, .. }) => {
             lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
                 let run = run.clone();
                 async move { Ok::<_, Error>(run(event.payload).await) }

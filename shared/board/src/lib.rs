@@ -9,6 +9,8 @@
 //! boards ([`generate`]); a test checks the code against them.
 
 pub mod generate;
+pub mod samples;
+pub mod scaffold;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -343,10 +345,10 @@ impl Board {
                         "{at}: {other} has a function of that name too (a function is one Lambda, named once per system)"
                     ));
                 }
-                if let Some(route) = function.route {
-                    if let Some(other) = routes.insert(route.to_string(), at.clone()) {
-                        problems.push(format!("{at}: route `{route}` is {other}'s already"));
-                    }
+                if let Some(route) = function.route
+                    && let Some(other) = routes.insert(route.to_string(), at.clone())
+                {
+                    problems.push(format!("{at}: route `{route}` is {other}'s already"));
                 }
                 for event in function.emits {
                     if !published.contains(&event.as_str()) {

@@ -26,6 +26,12 @@ pub trait Aggregate: Default + Serialize + DeserializeOwned + Send + Sync {
     /// Moves the state forward by one event. Infallible: an event is a fact.
     fn apply(&mut self, event: &Self::Event);
 
+    /// The customer it belongs to, for owner-only commands and queries
+    /// ([`crate::refusal::owned`]); `None` for aggregates nobody owns.
+    fn owner(&self) -> Option<&str> {
+        None
+    }
+
     /// The secondary-index entry (`gsi1`) this aggregate is listed under,
     /// e.g. its owner, so that "my reservations" is one query.
     fn listed_under(&self) -> Option<crate::store::Key> {

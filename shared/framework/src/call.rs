@@ -73,6 +73,13 @@ pub struct Refusal {
 }
 
 impl Refusal {
+    /// As [`Refusal::unexpected`], for a caller's typed logic: logged, and
+    /// `Refused::Upstream` (answered `502` with `code`).
+    pub fn upstream<E>(self, code: &'static str) -> crate::Refused<E> {
+        let answer = self.unexpected(code);
+        crate::Refused::Upstream { code, message: answer.message }
+    }
+
     /// A refusal the caller's own checks should have made impossible (a
     /// bug on one side): logged, and answered `502` with `code`.
     pub fn unexpected(self, code: &'static str) -> ApiError {

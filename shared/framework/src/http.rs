@@ -294,14 +294,13 @@ where
             tracing::info_span!("http", function = name, request_id = %request_id, correlation_id = %correlation_id);
         Box::pin(
             async move {
-                let response = match handler(request).await {
+                match handler(request).await {
                     Ok(response) => response,
                     Err(error) => {
                         error.log("request", "http_5xx");
                         error.into_response()
                     }
-                };
-                response
+                }
             }
             .instrument(span),
         )

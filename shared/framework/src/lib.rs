@@ -13,6 +13,7 @@ pub mod conformance;
 pub mod envelope;
 pub mod http;
 pub mod queue;
+pub mod refusal;
 pub mod relay;
 pub mod store;
 pub mod telemetry;
@@ -26,6 +27,7 @@ pub use aggregate::Aggregate;
 pub use envelope::{Envelope, Origin};
 pub use http::{ApiError, Caller, HttpFn};
 pub use queue::{PolicyError, QueueFn};
+pub use refusal::Refused;
 pub use store::Table;
 
 /// A new opaque id: a UUIDv7, so ids sort by creation time.
@@ -53,6 +55,12 @@ pub fn now_millis() -> u64 {
 
 pub fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs()
+}
+
+/// The partition a customer's items are listed under (`gsi1pk`), in any
+/// context: "my reservations" is one query.
+pub fn customer_partition(customer_id: &str) -> String {
+    format!("Customer#{customer_id}")
 }
 
 /// What a context's functions are given: its own table, the internal
@@ -92,8 +100,9 @@ impl Deps {
 pub enum Function {
     /// Behind an API Gateway route.
     Http(HttpFn),
-    /// Triggered by an SQS queue (a policy or a view updater).
-    Queue(QueueFn),
+    /// Triggered by an SQS queue (a policy or a view updater), reading the
+    /// event types `reads` (its inbound enum's variants).
+    Queue { run: QueueFn, reads: &'static [&'static str] },
     /// Called by another context's function only (no route, no queue).
     Internal(call::InternalFn),
 }
@@ -110,13 +119,30 @@ impl Function {
         Self::Http(http::endpoint(name, move |request| handler(state.clone(), request)))
     }
 
-    /// A policy or view updater on the context's table, one event at a time.
-    pub fn policy<F, Fut>(name: &'static str, table: Arc<dyn Table>, handler: F) -> Self
+    /// A policy or view updater on the context's table, one event at a time,
+    /// given the event as its inbound enum `E` (the events it reads, by
+    /// their type). An event of another type is acknowledged and ignored; one
+    /// of its types whose data does not fit is poison (to the DLQ).
+    pub fn policy<E, F, Fut>(name: &'static str, table: Arc<dyn Table>, handler: F) -> Self
     where
-        F: Fn(Arc<dyn Table>, Envelope) -> Fut + Send + Sync + 'static,
+        E: serde::de::DeserializeOwned + strum::VariantNames + Send + 'static,
+        F: Fn(Arc<dyn Table>, Envelope, E) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<(), PolicyError>> + Send + 'static,
     {
-        Self::Queue(queue::policy(name, move |envelope| handler(table.clone(), envelope)))
+        let handler = Arc::new(handler);
+        let run = queue::policy(name, move |envelope: Envelope| {
+            let (table, handler) = (table.clone(), handler.clone());
+            async move {
+                match envelope.open::<E>()? {
+                    Some(event) => handler(table, envelope, event).await,
+                    None => {
+                        tracing::debug!("not an event this function reads");
+                        Ok(())
+                    }
+                }
+            }
+        });
+        Self::Queue { run, reads: E::VARIANTS }
     }
 
     /// An internal function on the context's table, for other contexts' [`call::Client`]s.

@@ -9,21 +9,11 @@
 use framework::Aggregate;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
 pub enum Status {
     Started,
     Delivered,
     Canceled,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Started => "Started",
-            Self::Delivered => "Delivered",
-            Self::Canceled => "Canceled",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -82,7 +72,7 @@ pub enum DeliveryEvent {
 pub enum DeliveryError {
     #[error("no such delivery")]
     Unknown,
-    #[error("the delivery is {}", .0.as_str())]
+    #[error("the delivery is {0}")]
     Finished(Status),
 }
 

@@ -1,31 +1,28 @@
-//! bookrental · **mypage** context (the customer's view of every reservation).
+//! bookrental · **mypage** context (the customer's view of every
+//! reservation). Its board is `functions/bookrental/board.yaml`.
 //!
 //! | sticky | here |
 //! |---|---|
-//! | view `mypage` (on the reservation, delivery and stock events) | [`view`] |
-//! | query `get-mypage` | [`get_mypage`] |
+//! | view `mypage-view` (on reservation's, delivery's and product's events) | [`views::mypage`] |
+//! | query `get-mypage` | [`queries`], its route in [`routes`] |
 
-pub mod view;
-
-use std::sync::Arc;
-
-use framework::aggregate::AggregateSticky;
-use framework::http::{self, ApiError, Caller};
-use framework::store::Table;
-use framework::{Function, Functions, Sticky};
-use lambda_http::{Body, Request, Response};
-
-/// `GET /mypage`: one row per reservation of the caller, newest first.
-pub async fn get_mypage(table: Arc<dyn Table>, request: Request) -> Result<Response<Body>, ApiError> {
-    let caller = Caller::of(&request)?;
-    http::ok(&view::rows_of(&*table, &caller.sub).await?)
+pub mod queries;
+pub mod routes;
+pub mod views {
+    pub mod mypage;
 }
 
-/// The context's aggregates (yellow stickies) with their events.
+use framework::aggregate::AggregateSticky;
+use framework::{Function, Functions, Sticky};
+
+/// The context's aggregates (yellow stickies): none, it only keeps a view.
 pub const AGGREGATES: &[AggregateSticky] = &[];
 
 /// Each function of the context, by its Lambda `Handler` name.
 pub const FUNCTIONS: Functions = &[
-    Sticky { name: "get-mypage", make: |name, deps| Function::http(name, deps.table, get_mypage) },
-    Sticky { name: view::CONSUMER, make: |name, deps| Function::policy(name, deps.table, view::on_event) },
+    Sticky { name: "get-mypage", make: |name, deps| Function::http(name, deps.table, routes::get_mypage) },
+    Sticky {
+        name: views::mypage::MYPAGE_VIEW,
+        make: |name, deps| Function::policy(name, deps.table, views::mypage::on_event),
+    },
 ];

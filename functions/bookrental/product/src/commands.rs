@@ -1,117 +1,95 @@
-//! Blue stickies of the product context: staff register books and receive
-//! copies; anyone reads the catalog.
-
-use std::sync::Arc;
+//! Blue stickies of the product context as typed commands: staff register
+//! books and receive copies. Nothing of HTTP here.
 
 use framework::Origin;
-use framework::commit::{execute, load};
-use framework::http::{self, ApiError, Caller};
-use framework::store::{Query, Table};
-use lambda_http::{Body, Request, Response};
-use serde::{Deserialize, Serialize};
+use framework::commit::execute;
+use framework::http::Caller;
+use framework::refusal::{Refused, staff};
+use framework::store::Table;
 
 use crate::SOURCE;
-use crate::product::{Command, PRODUCTS, Product, ProductError};
+use crate::product::{Command, Product, ProductError};
 
-type Reply = Result<Response<Body>, ApiError>;
+pub type Outcome<T> = Result<T, Refused<ProductError>>;
 
-const MAX_COPIES: u64 = 1_000_000;
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ProductView<'a> {
-    product_id: &'a str,
-    title: &'a str,
-    stock: u64,
+/// `register-product` (staff): a book with its first copies (none is fine).
+#[derive(Debug, Clone)]
+pub struct RegisterProduct {
+    pub title: String,
+    pub stock: u64,
 }
 
-impl<'a> From<&'a Product> for ProductView<'a> {
-    fn from(p: &'a Product) -> Self {
-        Self { product_id: &p.product_id, title: &p.title, stock: p.stock }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RegisterProduct {
-    title: String,
-    stock: i64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct IncreaseStock {
-    quantity: i64,
-}
-
-fn copies(field: &str, value: i64, min: u64) -> Result<u64, ApiError> {
-    u64::try_from(value)
-        .ok()
-        .filter(|n| (min..=MAX_COPIES).contains(n))
-        .ok_or_else(|| ApiError::invalid_field(field, format!("must be a whole number from {min} to {MAX_COPIES}")))
-}
-
-fn refused(e: ProductError) -> ApiError {
-    match e {
-        ProductError::Unknown => ApiError::not_found("product", ""),
-        ProductError::AlreadyRegistered => ApiError::conflict("already_registered", e.to_string()),
-    }
-}
-
-/// `POST /products {title, stock}` (staff) → 201: a book with its first copies.
-pub async fn register_product(table: Arc<dyn Table>, request: Request) -> Reply {
-    let caller = Caller::of(&request)?;
-    caller.require_staff()?;
-    let input: RegisterProduct = http::body(&request)?;
-    let title = http::text_field("title", &input.title, 200)?;
-    let stock = copies("stock", input.stock, 0)?;
+pub async fn register_product(table: &dyn Table, caller: &Caller, command: RegisterProduct) -> Outcome<Product> {
+    staff(caller)?;
+    let RegisterProduct { title, stock } = command;
     let product_id = framework::new_id();
     let origin = Origin { source: SOURCE, correlation_id: product_id.clone() };
-    let done = execute::<Product, _>(&*table, &product_id, &origin, None, |_| Command::Register {
+    let done = execute::<Product, _>(table, &product_id, &origin, None, |_| Command::Register {
         product_id: product_id.clone(),
         title: title.clone(),
         stock,
     })
-    .await
-    .map_err(|e| ApiError::from_execute(e, refused))?;
+    .await?;
     tracing::info!(product_id, stock, "product registered");
-    http::created(&format!("/products/{product_id}"), &ProductView::from(&done.aggregate.state))
+    Ok(done.aggregate.state)
 }
 
-/// `POST /products/{productId}/stock {quantity}` (staff): copies received.
-pub async fn increase_stock(table: Arc<dyn Table>, request: Request) -> Reply {
-    let caller = Caller::of(&request)?;
-    caller.require_staff()?;
-    let product_id = http::path_param(&request, "productId")?;
-    let input: IncreaseStock = http::body(&request)?;
-    let quantity = copies("quantity", input.quantity, 1)?;
+/// `increase-stock` (staff): copies received for a registered book.
+#[derive(Debug, Clone)]
+pub struct IncreaseStock {
+    pub product_id: String,
+    pub quantity: u64,
+}
+
+pub async fn increase_stock(table: &dyn Table, caller: &Caller, command: IncreaseStock) -> Outcome<Product> {
+    staff(caller)?;
+    let IncreaseStock { product_id, quantity } = command;
     let origin = Origin { source: SOURCE, correlation_id: product_id.clone() };
-    let done = execute::<Product, _>(&*table, &product_id, &origin, None, |_| Command::Receive { quantity })
+    let done = execute::<Product, _>(table, &product_id, &origin, None, |_| Command::Receive { quantity })
         .await
-        .map_err(|e| {
-            ApiError::from_execute(e, |refusal| match refusal {
-                ProductError::Unknown => ApiError::not_found("product", &product_id),
-                other => refused(other),
-            })
+        .map_err(|e| match Refused::from(e) {
+            Refused::Domain(ProductError::Unknown) => Refused::not_found::<Product>(&product_id),
+            refused => refused,
         })?;
-    http::ok(&ProductView::from(&done.aggregate.state))
+    Ok(done.aggregate.state)
 }
 
-/// `GET /products`: every book, in the order registered.
-pub async fn list_products(table: Arc<dyn Table>, request: Request) -> Reply {
-    Caller::of(&request)?;
-    let items = table.query(&Query::index(PRODUCTS)).await?;
-    let products: Vec<Product> = items.into_iter().filter_map(|i| serde_json::from_value(i.body).ok()).collect();
-    http::ok(&products.iter().map(ProductView::from).collect::<Vec<_>>())
-}
+#[cfg(test)]
+mod tests {
+    use embedded::SqliteTable;
 
-/// `GET /products/{productId}`.
-pub async fn get_product(table: Arc<dyn Table>, request: Request) -> Reply {
-    Caller::of(&request)?;
-    let product_id = http::path_param(&request, "productId")?;
-    let product = load::<Product>(&*table, &product_id).await?;
-    if !product.exists() {
-        return Err(ApiError::not_found("product", &product_id));
+    use super::*;
+
+    fn staff_member() -> Caller {
+        Caller { sub: "bob".into(), groups: vec!["staff".into()] }
     }
-    http::ok(&ProductView::from(&product.state))
+
+    fn customer() -> Caller {
+        Caller { sub: "alice".into(), groups: vec![] }
+    }
+
+    fn register(stock: u64) -> RegisterProduct {
+        RegisterProduct { title: "The Little Prince".into(), stock }
+    }
+
+    #[tokio::test]
+    async fn only_staff_register_books_and_receive_copies() {
+        let table = SqliteTable::open(None).unwrap();
+        assert_eq!(register_product(&table, &customer(), register(1)).await, Err(Refused::StaffOnly));
+        let product = register_product(&table, &staff_member(), register(0)).await.unwrap();
+        let receipt = IncreaseStock { product_id: product.product_id.clone(), quantity: 2 };
+        assert_eq!(increase_stock(&table, &customer(), receipt.clone()).await, Err(Refused::StaffOnly));
+        let product = increase_stock(&table, &staff_member(), receipt).await.unwrap();
+        assert_eq!((product.stock, product.received), (2, 2));
+    }
+
+    #[tokio::test]
+    async fn copies_of_an_unknown_book_are_not_found() {
+        let table = SqliteTable::open(None).unwrap();
+        let receipt = IncreaseStock { product_id: "nope".into(), quantity: 1 };
+        assert_eq!(
+            increase_stock(&table, &staff_member(), receipt).await,
+            Err(Refused::NotFound { what: "Product", id: "nope".into() })
+        );
+    }
 }

@@ -1,95 +1,45 @@
-//! Blue stickies of the reservation context.
+//! Blue stickies of the reservation context as typed commands: what a route
+//! (or a test) hands in, what the context decides. Nothing of HTTP here.
 
 use std::sync::Arc;
 
 use framework::Origin;
 use framework::call::{CallError, Client};
-use framework::commit::{execute, load};
-use framework::http::{self, ApiError, Caller};
+use framework::commit::execute;
+use framework::http::Caller;
+use framework::refusal::{Refused, owned};
 use framework::store::Table;
-use lambda_http::{Body, Request, Response};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::SOURCE;
-use crate::catalog;
 use crate::reservation::{Command, Reservation, ReservationError};
+use crate::views::product_catalog;
 
-type Reply = Result<Response<Body>, ApiError>;
+pub type Outcome<T> = Result<T, Refused<ReservationError>>;
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ReservationView<'a> {
-    reservation_id: &'a str,
-    product_id: &'a str,
-    status: &'static str,
+/// `reserve`: a copy of a book, for the customer asking.
+#[derive(Debug, Clone)]
+pub struct Reserve {
+    pub product_id: String,
 }
 
-impl<'a> From<&'a Reservation> for ReservationView<'a> {
-    fn from(r: &'a Reservation) -> Self {
-        Self {
-            reservation_id: &r.reservation_id,
-            product_id: &r.product_id,
-            status: r.status.map_or("Unknown", |s| s.as_str()),
-        }
-    }
-}
-
-fn refused(e: ReservationError) -> ApiError {
-    match e {
-        ReservationError::NotCancelable(status) => ApiError::conflict(
-            "invalid_state",
-            format!("The reservation is {}; only a Reserved or Delivering one can be canceled.", status.as_str()),
-        ),
-        ReservationError::Unknown => ApiError::not_found("reservation", ""),
-        other => ApiError::conflict("invalid_state", other.to_string()),
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Reserve {
-    product_id: String,
-}
-
-/// `POST /reservations {productId}` → 201 `Reserved`; product takes the copy
-/// (or rejects) by events.
-pub async fn reserve(table: Arc<dyn Table>, request: Request) -> Reply {
-    let caller = Caller::of(&request)?;
-    let input: Reserve = http::body(&request)?;
-    let product_id = input.product_id.trim();
-    if product_id.is_empty() || product_id.len() > http::MAX_ID_LEN {
-        return Err(ApiError::invalid_field("productId", format!("must be 1 to {} characters", http::MAX_ID_LEN)));
-    }
-    let product =
-        catalog::find(&*table, product_id).await?.ok_or_else(|| ApiError::not_found("product", product_id))?;
+/// `Reserved` at once; product takes the copy (or rejects) by events. A book
+/// the catalog has not heard of is `NotFound` (the catalog may lag a new
+/// book by a moment).
+pub async fn reserve(table: &dyn Table, caller: &Caller, command: Reserve) -> Outcome<Reservation> {
+    let product = product_catalog::find(table, &command.product_id)
+        .await?
+        .ok_or_else(|| Refused::NotFound { what: "Product", id: command.product_id.clone() })?;
     let reservation_id = framework::new_id();
     let origin = Origin { source: SOURCE, correlation_id: reservation_id.clone() };
-    let done = execute::<Reservation, _>(&*table, &reservation_id, &origin, None, |_| Command::Reserve {
+    let done = execute::<Reservation, _>(table, &reservation_id, &origin, None, |_| Command::Reserve {
         reservation_id: reservation_id.clone(),
         product_id: product.product_id.clone(),
         customer_id: caller.sub.clone(),
     })
-    .await
-    .map_err(|e| ApiError::from_execute(e, refused))?;
+    .await?;
     tracing::info!(reservation_id, product_id = %product.product_id, "reserved");
-    http::created(&format!("/reservations/{reservation_id}"), &ReservationView::from(&done.aggregate.state))
-}
-
-/// `GET /reservations/{reservationId}`, owner only.
-pub async fn get_reservation(table: Arc<dyn Table>, request: Request) -> Reply {
-    let caller = Caller::of(&request)?;
-    let id = http::path_param(&request, "reservationId")?;
-    let reservation = owned(&*table, &caller, &id).await?;
-    http::ok(&ReservationView::from(&reservation))
-}
-
-async fn owned(table: &dyn Table, caller: &Caller, id: &str) -> Result<Reservation, ApiError> {
-    let reservation = load::<Reservation>(table, id).await?;
-    if !reservation.exists() {
-        return Err(ApiError::not_found("reservation", id));
-    }
-    caller.require_owner(&reservation.state.customer_id, "reservation")?;
-    Ok(reservation.state)
+    Ok(done.aggregate.state)
 }
 
 /// What `cancel-reservation` needs: its table and a guarded client of delivery.
@@ -99,6 +49,7 @@ pub struct Cancel {
     pub delivery: Client,
 }
 
+/// What delivery's internal `cancel-delivery` is sent.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct CancelDelivery<'a> {
@@ -108,40 +59,151 @@ struct CancelDelivery<'a> {
     correlation_id: &'a str,
 }
 
-/// `POST /reservations/{reservationId}/cancel` → 200 `Canceled`, owner only.
+/// `cancel-reservation`: the owner's, while `Reserved` or `Delivering`.
 ///
 /// Delivery is canceled first, synchronously, through the circuit breaker
 /// (the seed: no cancel without the delivery's); only then is the
-/// reservation. Delivery down, slow or the circuit open → `503` with
-/// `Retry-After`, and the reservation as it was. Delivered already → `409`.
-pub async fn cancel_reservation(cancel: Cancel, request: Request) -> Reply {
-    let caller = Caller::of(&request)?;
-    let id = http::path_param(&request, "reservationId")?;
+/// reservation. Delivery down, slow or the circuit open → `Unavailable`, and
+/// the reservation as it was. Delivered already → `AlreadyDelivered`.
+pub async fn cancel_reservation(cancel: &Cancel, caller: &Caller, reservation_id: &str) -> Outcome<Reservation> {
     let table = &*cancel.table;
-    let reservation = owned(table, &caller, &id).await?;
+    let reservation = owned::<Reservation>(table, reservation_id, caller).await?.state;
     match reservation.status {
-        Some(status) if !status.cancelable() => return Err(refused(ReservationError::NotCancelable(status))),
+        Some(status) if !status.cancelable() => return Err(Refused::Domain(ReservationError::NotCancelable(status))),
         Some(_) => {}
-        None => return Err(ApiError::not_found("reservation", &id)),
+        None => return Err(Refused::not_found::<Reservation>(reservation_id)),
     }
     let request = CancelDelivery {
-        reservation_id: &id,
+        reservation_id,
         product_id: &reservation.product_id,
         customer_id: &reservation.customer_id,
-        correlation_id: &id,
+        correlation_id: reservation_id,
     };
     cancel.delivery.call::<_, serde_json::Value>(&request).await.map_err(|e| match e {
-        CallError::Unavailable(error) => error,
-        CallError::Refused(refusal) if refusal.status == 409 => ApiError::conflict(
-            "invalid_state",
-            "The book is already delivered; a delivered reservation cannot be canceled.",
-        ),
-        CallError::Refused(refusal) => refusal.unexpected("delivery_refused"),
+        CallError::Unavailable(error) => Refused::from(error),
+        CallError::Refused(refusal) if refusal.status == 409 => Refused::Domain(ReservationError::AlreadyDelivered),
+        CallError::Refused(refusal) => refusal.upstream("delivery_refused"),
     })?;
-    let origin = Origin { source: SOURCE, correlation_id: id.clone() };
-    let done = execute::<Reservation, _>(table, &id, &origin, None, |_| Command::Cancel)
-        .await
-        .map_err(|e| ApiError::from_execute(e, refused))?;
-    tracing::info!(reservation_id = %id, "reservation canceled");
-    http::ok(&ReservationView::from(&done.aggregate.state))
+    let origin = Origin { source: SOURCE, correlation_id: reservation_id.to_owned() };
+    let done = execute::<Reservation, _>(table, reservation_id, &origin, None, |_| Command::Cancel).await?;
+    tracing::info!(reservation_id, "reservation canceled");
+    Ok(done.aggregate.state)
+}
+
+#[cfg(test)]
+mod tests {
+    use embedded::SqliteTable;
+    use framework::Envelope;
+    use framework::call::{CallSettings, Circuits, Remote, RemoteError, Unconfigured};
+    use framework::store::BoxFuture;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::reservation::Status;
+    use crate::views::product_catalog::{self, Inbound};
+
+    fn customer(sub: &str) -> Caller {
+        Caller { sub: sub.into(), groups: vec![] }
+    }
+
+    /// A table whose catalog lists `product_id` (product's news, as the view hears it).
+    async fn cataloging(product_id: &str) -> Arc<dyn Table> {
+        let table: Arc<dyn Table> = Arc::new(SqliteTable::open(None).unwrap());
+        let heard = Inbound::StockIncreased { product_id: product_id.into(), title: "Demian".into() };
+        let envelope = Envelope {
+            event_id: "e1".into(),
+            event_type: "StockIncreased".into(),
+            source: "product".into(),
+            occurred_at: framework::now_rfc3339(),
+            correlation_id: product_id.into(),
+            version: 1,
+            data: json!({}),
+        };
+        product_catalog::on_event(table.clone(), envelope, heard).await.unwrap();
+        table
+    }
+
+    /// A delivery that always gives the same reply (`cancel-delivery`'s JSON).
+    struct Answering(Value);
+
+    impl Remote for Answering {
+        fn invoke(&self, _request: Value) -> BoxFuture<'_, Result<Value, RemoteError>> {
+            let reply = self.0.clone();
+            Box::pin(async move { Ok(reply) })
+        }
+    }
+
+    fn cancel(table: &Arc<dyn Table>, delivery: impl Remote + 'static) -> Cancel {
+        let client = Client::new("test→delivery", Arc::new(delivery), CallSettings::default(), &Circuits::default());
+        Cancel { table: table.clone(), delivery: client }
+    }
+
+    fn canceled_by_delivery() -> Answering {
+        Answering(json!({"status": 200, "body": {"status": "Canceled"}}))
+    }
+
+    async fn reserved(table: &Arc<dyn Table>, product_id: &str) -> String {
+        let command = Reserve { product_id: product_id.into() };
+        let reservation = reserve(&**table, &customer("alice"), command).await.unwrap();
+        assert_eq!(reservation.status, Some(Status::Reserved));
+        reservation.reservation_id
+    }
+
+    #[tokio::test]
+    async fn a_book_the_catalog_has_not_heard_of_is_not_found() {
+        let table = cataloging("p1").await;
+        let refused = reserve(&*table, &customer("alice"), Reserve { product_id: "p2".into() }).await;
+        assert_eq!(refused, Err(Refused::NotFound { what: "Product", id: "p2".into() }));
+    }
+
+    #[tokio::test]
+    async fn only_the_owner_cancels_and_only_once() {
+        let table = cataloging("p1").await;
+        let id = reserved(&table, "p1").await;
+        let cancel = cancel(&table, canceled_by_delivery());
+        assert_eq!(
+            cancel_reservation(&cancel, &customer("carol"), &id).await,
+            Err(Refused::NotOwner { what: "Reservation" })
+        );
+        assert_eq!(
+            cancel_reservation(&cancel, &customer("alice"), "nobody").await,
+            Err(Refused::NotFound { what: "Reservation", id: "nobody".into() })
+        );
+        let canceled = cancel_reservation(&cancel, &customer("alice"), &id).await.unwrap();
+        assert_eq!(canceled.status, Some(Status::Canceled));
+        assert_eq!(
+            cancel_reservation(&cancel, &customer("alice"), &id).await,
+            Err(Refused::Domain(ReservationError::NotCancelable(Status::Canceled)))
+        );
+    }
+
+    #[tokio::test]
+    async fn delivery_decides_first_and_a_refusal_changes_nothing() {
+        let table = cataloging("p1").await;
+        let id = reserved(&table, "p1").await;
+        let delivered = Answering(json!({
+            "status": 409,
+            "error": {"code": "invalid_state", "message": "The delivery is Delivered; only a Started delivery can change."},
+        }));
+        assert_eq!(
+            cancel_reservation(&cancel(&table, delivered), &customer("alice"), &id).await,
+            Err(Refused::Domain(ReservationError::AlreadyDelivered))
+        );
+        let puzzled = Answering(json!({
+            "status": 400,
+            "error": {"code": "invalid_field", "message": "productId: must be 1 to 128 characters"},
+        }));
+        assert_eq!(
+            cancel_reservation(&cancel(&table, puzzled), &customer("alice"), &id).await,
+            Err(Refused::Upstream {
+                code: "delivery_refused",
+                message: "productId: must be 1 to 128 characters".into()
+            })
+        );
+        let down = cancel(&table, Unconfigured(crate::DELIVERY_FUNCTION.into()));
+        let refused = cancel_reservation(&down, &customer("alice"), &id).await;
+        assert!(matches!(refused, Err(Refused::Unavailable { .. })), "{refused:?}");
+        let unchanged = crate::queries::get_reservation(&*table, &customer("alice"), &id).await.unwrap();
+        assert_eq!(unchanged.status, Some(Status::Reserved));
+    }
 }

@@ -1,18 +1,27 @@
-//! bookrental · **reservation** context (core, front).
+//! bookrental · **reservation** context (core, front). Its board is
+//! `functions/bookrental/board.yaml`.
 //!
 //! | sticky | here |
 //! |---|---|
-//! | aggregate `Reservation` | [`reservation`] |
-//! | events `Reserved`, `ReservationRejected`, `ReservationCanceled` | [`reservation::ReservationEvent`] |
-//! | command `reserve`, query `get-reservation` | [`commands`] |
-//! | command `cancel-reservation` (synchronous call to delivery, through a circuit breaker) | [`commands::cancel_reservation`] |
-//! | policies `reject-reservation` (on `StockShortage`), `follow-delivery` (on `DeliveryStarted`, `Delivered`) | [`policies`] |
-//! | view `product-catalog` (on `StockIncreased`) | [`catalog`] |
+//! | aggregate `Reservation` and its events | [`reservation`] |
+//! | commands `reserve`, `cancel-reservation` (synchronous call to delivery, through a circuit breaker) | [`commands`] |
+//! | query `get-reservation` | [`queries`] |
+//! | their routes | [`routes`] |
+//! | policy `reject-reservation` (on product's `StockShortage`) | [`policies::reject_reservation`] |
+//! | policy `follow-delivery` (on delivery's `DeliveryStarted`, `Delivered`) | [`policies::follow_delivery`] |
+//! | view `product-catalog` (on product's `StockIncreased`) | [`views::product_catalog`] |
 
-pub mod catalog;
 pub mod commands;
-pub mod policies;
+pub mod queries;
 pub mod reservation;
+pub mod routes;
+pub mod policies {
+    pub mod follow_delivery;
+    pub mod reject_reservation;
+}
+pub mod views {
+    pub mod product_catalog;
+}
 
 use framework::aggregate::{AggregateSticky, sticky};
 use framework::{Function, Functions, Sticky};
@@ -28,8 +37,7 @@ pub const AGGREGATES: &[AggregateSticky] = &[sticky::<reservation::Reservation>(
 
 /// Each function of the context, by its Lambda `Handler` name.
 pub const FUNCTIONS: Functions = &[
-    Sticky { name: "reserve", make: |name, deps| Function::http(name, deps.table, commands::reserve) },
-    Sticky { name: "get-reservation", make: |name, deps| Function::http(name, deps.table, commands::get_reservation) },
+    Sticky { name: "reserve", make: |name, deps| Function::http(name, deps.table, routes::reserve) },
     Sticky {
         name: "cancel-reservation",
         make: |name, deps| {
@@ -39,19 +47,20 @@ pub const FUNCTIONS: Functions = &[
                 ),
                 table: deps.table,
             };
-            Function::http(name, cancel, commands::cancel_reservation)
+            Function::http(name, cancel, routes::cancel_reservation)
         },
     },
+    Sticky { name: "get-reservation", make: |name, deps| Function::http(name, deps.table, routes::get_reservation) },
     Sticky {
-        name: policies::REJECT_RESERVATION,
-        make: |name, deps| Function::policy(name, deps.table, policies::reject_reservation),
+        name: policies::reject_reservation::REJECT_RESERVATION,
+        make: |name, deps| Function::policy(name, deps.table, policies::reject_reservation::on_event),
     },
     Sticky {
-        name: policies::FOLLOW_DELIVERY,
-        make: |name, deps| Function::policy(name, deps.table, policies::follow_delivery),
+        name: policies::follow_delivery::FOLLOW_DELIVERY,
+        make: |name, deps| Function::policy(name, deps.table, policies::follow_delivery::on_event),
     },
     Sticky {
-        name: catalog::CONSUMER,
-        make: |name, deps| Function::policy(name, deps.table, catalog::on_stock_increased),
+        name: views::product_catalog::PRODUCT_CATALOG,
+        make: |name, deps| Function::policy(name, deps.table, views::product_catalog::on_event),
     },
 ];

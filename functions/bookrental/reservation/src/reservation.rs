@@ -6,7 +6,7 @@
 use framework::Aggregate;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
 pub enum Status {
     Reserved,
     Rejected,
@@ -16,16 +16,6 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Reserved => "Reserved",
-            Self::Rejected => "Rejected",
-            Self::Delivering => "Delivering",
-            Self::Delivered => "Delivered",
-            Self::Canceled => "Canceled",
-        }
-    }
-
     /// Whether the owner may still cancel (before delivery completes).
     pub fn cancelable(self) -> bool {
         matches!(self, Self::Reserved | Self::Delivering)
@@ -69,8 +59,13 @@ pub enum ReservationError {
     AlreadyReserved,
     #[error("no such reservation")]
     Unknown,
-    #[error("the reservation is {}; only a Reserved or Delivering one can be canceled", .0.as_str())]
+    #[error("the reservation is {0}; only a Reserved or Delivering one can be canceled")]
     NotCancelable(Status),
+    /// Delivery refused the cancel: the copy is delivered, even if this
+    /// reservation has not heard so yet. (The cancel's call says so, not the
+    /// aggregate.)
+    #[error("the book is already delivered")]
+    AlreadyDelivered,
 }
 
 impl Aggregate for Reservation {
@@ -118,6 +113,10 @@ impl Aggregate for Reservation {
             ReservationEvent::ReservationCanceled { .. } => self.status = Some(Status::Canceled),
             ReservationEvent::DeliveryFollowed { status, .. } => self.status = Some(*status),
         }
+    }
+
+    fn owner(&self) -> Option<&str> {
+        Some(&self.customer_id)
     }
 }
 

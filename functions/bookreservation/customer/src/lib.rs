@@ -1,34 +1,33 @@
-//! bookreservation · **customer** context (notifications).
+//! bookreservation · **customer** context (notifications). Its board is
+//! `functions/bookreservation/board.yaml`.
 //!
 //! | sticky | here |
 //! |---|---|
-//! | policy `notify-customer` (on `Reserved`, `ReservationFailed`, `ReservationCanceled`) | [`notifications`] |
-//! | query `list-notifications` | [`list_notifications`] |
+//! | policy `notify-customer` (on reservation's `Reserved`, `ReservationFailed`, `ReservationCanceled`) | [`policies::notify_customer`] |
+//! | the notifications it keeps | [`notifications`] |
+//! | query `list-notifications` | [`queries`], its route in [`routes`] |
 
 pub mod notifications;
-
-use std::sync::Arc;
-
-use framework::aggregate::AggregateSticky;
-use framework::http::{self, ApiError, Caller};
-use framework::store::Table;
-use framework::{Function, Functions, Sticky};
-use lambda_http::{Body, Request, Response};
-
-/// `GET /notifications`: the caller's own, oldest first.
-pub async fn list_notifications(table: Arc<dyn Table>, request: Request) -> Result<Response<Body>, ApiError> {
-    let caller = Caller::of(&request)?;
-    http::ok(&notifications::of_customer(&*table, &caller.sub).await?)
+pub mod queries;
+pub mod routes;
+pub mod policies {
+    pub mod notify_customer;
 }
 
-/// The context's aggregates (yellow stickies) with their events.
+use framework::aggregate::AggregateSticky;
+use framework::{Function, Functions, Sticky};
+
+/// The context's aggregates (yellow stickies): none, it only keeps what it sent.
 pub const AGGREGATES: &[AggregateSticky] = &[];
 
 /// Each function of the context, by its Lambda `Handler` name.
 pub const FUNCTIONS: Functions = &[
-    Sticky { name: "list-notifications", make: |name, deps| Function::http(name, deps.table, list_notifications) },
     Sticky {
-        name: notifications::NOTIFY_CUSTOMER,
-        make: |name, deps| Function::policy(name, deps.table, notifications::notify_customer),
+        name: "list-notifications",
+        make: |name, deps| Function::http(name, deps.table, routes::list_notifications),
+    },
+    Sticky {
+        name: policies::notify_customer::NOTIFY_CUSTOMER,
+        make: |name, deps| Function::policy(name, deps.table, policies::notify_customer::on_event),
     },
 ];

@@ -1,17 +1,25 @@
-//! bookreservation · **reservation** context (core, front).
+//! bookreservation · **reservation** context (core, front). Its board is
+//! `functions/bookreservation/board.yaml`.
 //!
 //! | sticky | here |
 //! |---|---|
-//! | aggregate `Reservation` | [`reservation`] |
-//! | events `ReservationRequested`, `Reserved`, `ReservationFailed`, `ReservationCanceled` | [`reservation::ReservationEvent`] |
-//! | commands `request-reservation`, `cancel-reservation`, queries `get-reservation`, `list-reservations`, `list-books` | [`commands`] |
-//! | policy `confirm-reservation` (on `StockReserved` / `StockReservationFailed`) | [`policies`] |
-//! | view `book-list-view` (on `StockReceived` / `StockReserved` / `StockRestored`) | [`book_list`] |
+//! | aggregate `Reservation` and its events | [`reservation`] |
+//! | commands `request-reservation`, `cancel-reservation` | [`commands`] |
+//! | queries `get-reservation`, `list-reservations`, `list-books` | [`queries`] |
+//! | their routes | [`routes`] |
+//! | policy `confirm-reservation` (on stock's `StockReserved`, `StockReservationFailed`) | [`policies::confirm_reservation`] |
+//! | view `book-list-view` (on stock's `StockReceived`, `StockReserved`, `StockRestored`) | [`views::book_list`] |
 
-pub mod book_list;
 pub mod commands;
-pub mod policies;
+pub mod queries;
 pub mod reservation;
+pub mod routes;
+pub mod policies {
+    pub mod confirm_reservation;
+}
+pub mod views {
+    pub mod book_list;
+}
 
 use framework::aggregate::{AggregateSticky, sticky};
 use framework::{Function, Functions, Sticky};
@@ -26,24 +34,24 @@ pub const AGGREGATES: &[AggregateSticky] = &[sticky::<reservation::Reservation>(
 pub const FUNCTIONS: Functions = &[
     Sticky {
         name: "request-reservation",
-        make: |name, deps| Function::http(name, deps.table, commands::request_reservation),
+        make: |name, deps| Function::http(name, deps.table, routes::request_reservation),
     },
     Sticky {
         name: "cancel-reservation",
-        make: |name, deps| Function::http(name, deps.table, commands::cancel_reservation),
+        make: |name, deps| Function::http(name, deps.table, routes::cancel_reservation),
     },
-    Sticky { name: "get-reservation", make: |name, deps| Function::http(name, deps.table, commands::get_reservation) },
+    Sticky { name: "get-reservation", make: |name, deps| Function::http(name, deps.table, routes::get_reservation) },
     Sticky {
         name: "list-reservations",
-        make: |name, deps| Function::http(name, deps.table, commands::list_reservations),
+        make: |name, deps| Function::http(name, deps.table, routes::list_reservations),
     },
-    Sticky { name: "list-books", make: |name, deps| Function::http(name, deps.table, commands::list_books) },
+    Sticky { name: "list-books", make: |name, deps| Function::http(name, deps.table, routes::list_books) },
     Sticky {
-        name: policies::CONFIRM_RESERVATION,
-        make: |name, deps| Function::policy(name, deps.table, policies::confirm_reservation),
+        name: policies::confirm_reservation::CONFIRM_RESERVATION,
+        make: |name, deps| Function::policy(name, deps.table, policies::confirm_reservation::on_event),
     },
     Sticky {
-        name: book_list::CONSUMER,
-        make: |name, deps| Function::policy(name, deps.table, book_list::on_stock_event),
+        name: views::book_list::BOOK_LIST_VIEW,
+        make: |name, deps| Function::policy(name, deps.table, views::book_list::on_event),
     },
 ];

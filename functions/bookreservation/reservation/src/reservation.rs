@@ -6,23 +6,12 @@ use framework::Aggregate;
 use framework::store::Key;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
 pub enum Status {
     Requested,
     Reserved,
     Failed,
     Canceled,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Requested => "Requested",
-            Self::Reserved => "Reserved",
-            Self::Failed => "Failed",
-            Self::Canceled => "Canceled",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -70,7 +59,7 @@ pub enum ReservationError {
     AlreadyRequested,
     #[error("no such reservation")]
     Unknown,
-    #[error("the reservation is {}; only a Reserved one can be canceled", .0.as_str())]
+    #[error("the reservation is {0}; only a Reserved one can be canceled")]
     NotCancelable(Status),
 }
 
@@ -132,14 +121,14 @@ impl Aggregate for Reservation {
         }
     }
 
+    fn owner(&self) -> Option<&str> {
+        Some(&self.customer_id)
+    }
+
     /// Listed under its customer, in the order reservations were made.
     fn listed_under(&self) -> Option<Key> {
-        Some(Key::new(customer_listing(&self.customer_id), self.reservation_id.clone()))
+        Some(Key::new(framework::customer_partition(&self.customer_id), self.reservation_id.clone()))
     }
-}
-
-pub fn customer_listing(customer_id: &str) -> String {
-    format!("Customer#{customer_id}")
 }
 
 #[cfg(test)]

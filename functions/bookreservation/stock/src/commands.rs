@@ -1,93 +1,71 @@
-//! Blue stickies of the stock context: staff receive books and read stock.
-
-use std::sync::Arc;
+//! Blue sticky of the stock context as a typed command: staff receive books.
 
 use framework::Origin;
-use framework::commit::{ExecuteError, execute, load};
-use framework::http::{self, ApiError, Caller};
+use framework::commit::execute;
+use framework::http::Caller;
+use framework::refusal::{Refused, staff};
 use framework::store::Table;
-use lambda_http::{Body, Request, Response};
-use serde::{Deserialize, Serialize};
 
 use crate::SOURCE;
 use crate::stock::{Command, Stock, StockError};
 
-type Reply = Result<Response<Body>, ApiError>;
+pub type Outcome<T> = Result<T, Refused<StockError>>;
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StockView<'a> {
-    book_id: &'a str,
-    title: &'a str,
-    quantity: u64,
+/// `receive-stock`: copies of a book came in (staff). The first receipt
+/// registers the book under its title.
+#[derive(Debug, Clone)]
+pub struct ReceiveStock {
+    pub book_id: String,
+    pub title: String,
+    pub quantity: u64,
 }
 
-impl<'a> From<&'a Stock> for StockView<'a> {
-    fn from(s: &'a Stock) -> Self {
-        Self { book_id: &s.book_id, title: &s.title, quantity: s.available }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ReceiveStock {
-    book_id: String,
-    title: String,
-    quantity: i64,
-}
-
-/// A book id is chosen by staff (an ISBN, say): letters, digits, `-`, `_`, `.`.
-fn valid_book_id(raw: &str) -> Result<String, ApiError> {
-    let id = raw.trim();
-    if id.is_empty() || id.len() > 64 {
-        return Err(ApiError::invalid_field("bookId", "must be 1 to 64 characters"));
-    }
-    if !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-        return Err(ApiError::invalid_field("bookId", "may hold only letters, digits, '-', '_' and '.'"));
-    }
-    Ok(id.to_owned())
-}
-
-/// `POST /stocks {bookId,title,quantity}` (staff): books received.
-pub async fn receive_stock(table: Arc<dyn Table>, request: Request) -> Reply {
-    let caller = Caller::of(&request)?;
-    caller.require_staff()?;
-    let input: ReceiveStock = http::body(&request)?;
-    let book_id = valid_book_id(&input.book_id)?;
-    let title = input.title.trim().to_owned();
-    if title.is_empty() || title.len() > 200 {
-        return Err(ApiError::invalid_field("title", "must be 1 to 200 characters"));
-    }
-    let quantity = u64::try_from(input.quantity)
-        .ok()
-        .filter(|q| (1..=1_000_000).contains(q))
-        .ok_or_else(|| ApiError::invalid_field("quantity", "must be a whole number from 1 to 1000000"))?;
+pub async fn receive_stock(table: &dyn Table, caller: &Caller, command: ReceiveStock) -> Outcome<Stock> {
+    staff(caller)?;
+    let ReceiveStock { book_id, title, quantity } = command;
     let origin = Origin { source: SOURCE, correlation_id: book_id.clone() };
-    let done = execute::<Stock, _>(&*table, &book_id, &origin, None, |_| Command::Receive {
+    let done = execute::<Stock, _>(table, &book_id, &origin, None, |_| Command::Receive {
         book_id: book_id.clone(),
         title: title.clone(),
         quantity,
     })
-    .await
-    .map_err(|e| match e {
-        ExecuteError::Refused(StockError::TitleMismatch { title, .. }) => {
-            ApiError::conflict("title_mismatch", format!("Book {book_id} is already registered as '{title}'."))
-        }
-        ExecuteError::Store(e) => e.into(),
-        other => ApiError::unavailable(format!("Could not record the stock: {other}."), 1),
-    })?;
+    .await?;
     tracing::info!(book_id = %book_id, quantity, available = done.aggregate.state.available, "stock received");
-    http::ok(&StockView::from(&done.aggregate.state))
+    Ok(done.aggregate.state)
 }
 
-/// `GET /stocks/{bookId}` (staff).
-pub async fn get_stock(table: Arc<dyn Table>, request: Request) -> Reply {
-    let caller = Caller::of(&request)?;
-    caller.require_staff()?;
-    let book_id = http::path_param(&request, "bookId")?;
-    let stock = load::<Stock>(&*table, &book_id).await?;
-    if !stock.exists() {
-        return Err(ApiError::not_found("stock for book", &book_id));
+#[cfg(test)]
+mod tests {
+    use embedded::SqliteTable;
+
+    use super::*;
+
+    fn staff_member() -> Caller {
+        Caller { sub: "bob".into(), groups: vec!["staff".into()] }
     }
-    http::ok(&StockView::from(&stock.state))
+
+    fn receipt(title: &str, quantity: u64) -> ReceiveStock {
+        ReceiveStock { book_id: "isbn-1".into(), title: title.into(), quantity }
+    }
+
+    #[tokio::test]
+    async fn only_staff_receive_books_and_receipts_add_up() {
+        let table = SqliteTable::open(None).unwrap();
+        let customer = Caller { sub: "alice".into(), groups: vec![] };
+        assert_eq!(receive_stock(&table, &customer, receipt("Dune", 2)).await, Err(Refused::StaffOnly));
+        receive_stock(&table, &staff_member(), receipt("Dune", 2)).await.unwrap();
+        let stock = receive_stock(&table, &staff_member(), receipt("Dune", 3)).await.unwrap();
+        assert_eq!(stock.available, 5);
+    }
+
+    #[tokio::test]
+    async fn a_book_keeps_the_title_of_its_first_receipt() {
+        let table = SqliteTable::open(None).unwrap();
+        receive_stock(&table, &staff_member(), receipt("Dune", 1)).await.unwrap();
+        let renamed = receive_stock(&table, &staff_member(), receipt("Dune Messiah", 1)).await;
+        assert_eq!(
+            renamed,
+            Err(Refused::Domain(StockError::TitleMismatch { book_id: "isbn-1".into(), title: "Dune".into() }))
+        );
+    }
 }

@@ -3,13 +3,20 @@
 //! | sticky | here |
 //! |---|---|
 //! | aggregate `Stock` (+ `Allocation`, the copy a reservation holds) | [`stock`] |
-//! | events `StockReceived`, `StockReserved`, `StockReservationFailed`, `StockRestored` | [`stock::StockEvent`] |
-//! | command `receive-stock`, query `get-stock` | [`commands`] |
-//! | policies `reserve-stock` (on `ReservationRequested`), `restore-stock` (on `ReservationCanceled`) | [`policies`] |
+//! | command `receive-stock` | [`commands`] |
+//! | query `get-stock` | [`queries`] |
+//! | their routes | [`routes`] |
+//! | policy `reserve-stock` (on reservation's `ReservationRequested`) | [`policies::reserve_stock`] |
+//! | policy `restore-stock` (on reservation's `ReservationCanceled`) | [`policies::restore_stock`] |
 
 pub mod commands;
-pub mod policies;
+pub mod queries;
+pub mod routes;
 pub mod stock;
+pub mod policies {
+    pub mod reserve_stock;
+    pub mod restore_stock;
+}
 
 use framework::aggregate::{AggregateSticky, sticky};
 use framework::{Function, Functions, Sticky};
@@ -22,14 +29,14 @@ pub const AGGREGATES: &[AggregateSticky] = &[sticky::<stock::Stock>(), sticky::<
 
 /// Each function of the context, by its Lambda `Handler` name.
 pub const FUNCTIONS: Functions = &[
-    Sticky { name: "receive-stock", make: |name, deps| Function::http(name, deps.table, commands::receive_stock) },
-    Sticky { name: "get-stock", make: |name, deps| Function::http(name, deps.table, commands::get_stock) },
+    Sticky { name: "receive-stock", make: |name, deps| Function::http(name, deps.table, routes::receive_stock) },
+    Sticky { name: "get-stock", make: |name, deps| Function::http(name, deps.table, routes::get_stock) },
     Sticky {
-        name: policies::RESERVE_STOCK,
-        make: |name, deps| Function::policy(name, deps.table, policies::reserve_stock),
+        name: policies::reserve_stock::RESERVE_STOCK,
+        make: |name, deps| Function::policy(name, deps.table, policies::reserve_stock::on_event),
     },
     Sticky {
-        name: policies::RESTORE_STOCK,
-        make: |name, deps| Function::policy(name, deps.table, policies::restore_stock),
+        name: policies::restore_stock::RESTORE_STOCK,
+        make: |name, deps| Function::policy(name, deps.table, policies::restore_stock::on_event),
     },
 ];

@@ -7,19 +7,10 @@
 use framework::Aggregate;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
 pub enum Status {
     Issued,
     Used,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Issued => "Issued",
-            Self::Used => "Used",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -116,6 +107,10 @@ impl Aggregate for Gift {
             }
             GiftEvent::GiftUsed { .. } => self.status = Some(Status::Used),
         }
+    }
+
+    fn owner(&self) -> Option<&str> {
+        Some(&self.customer_id)
     }
 }
 

@@ -1,15 +1,17 @@
 //! gamereward · **gift** context (general: the "third party" the seed calls
-//! synchronously).
+//! synchronously). Its board is `functions/gamereward/board.yaml`.
 //!
 //! | sticky | here |
 //! |---|---|
-//! | aggregate `Gift` | [`gift`] |
-//! | events `GiftIssued`, `GiftUsed` | [`gift::GiftEvent`] |
-//! | internal `issue-gift` (wallet's synchronous call; no route) | [`commands::issue_gift`] |
-//! | command `use-gift`, query `get-gift` | [`commands`] |
+//! | aggregate `Gift` and its events | [`gift`] |
+//! | internal `issue-gift` (wallet's synchronous call; no route), command `use-gift` | [`commands`] |
+//! | query `get-gift` | [`queries`] |
+//! | their routes, and `issue-gift`'s JSON in and out | [`routes`] |
 
 pub mod commands;
 pub mod gift;
+pub mod queries;
+pub mod routes;
 
 use framework::aggregate::{AggregateSticky, sticky};
 use framework::{Function, Functions, Sticky};
@@ -22,7 +24,7 @@ pub const AGGREGATES: &[AggregateSticky] = &[sticky::<gift::Gift>()];
 
 /// Each function of the context, by its Lambda `Handler` name.
 pub const FUNCTIONS: Functions = &[
-    Sticky { name: "issue-gift", make: |name, deps| Function::internal(name, deps.table, commands::issue_gift) },
-    Sticky { name: "get-gift", make: |name, deps| Function::http(name, deps.table, commands::get_gift) },
-    Sticky { name: "use-gift", make: |name, deps| Function::http(name, deps.table, commands::use_gift) },
+    Sticky { name: "issue-gift", make: |name, deps| Function::internal(name, deps.table, routes::issue_gift) },
+    Sticky { name: "get-gift", make: |name, deps| Function::http(name, deps.table, routes::get_gift) },
+    Sticky { name: "use-gift", make: |name, deps| Function::http(name, deps.table, routes::use_gift) },
 ];

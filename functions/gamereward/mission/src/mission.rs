@@ -4,17 +4,9 @@
 use framework::Aggregate;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
 pub enum Status {
     Achieved,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Achieved => "Achieved",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -86,6 +78,10 @@ impl Aggregate for Mission {
             }
             MissionEvent::RewardRecorded { reward_id, .. } => self.reward_id = Some(reward_id.clone()),
         }
+    }
+
+    fn owner(&self) -> Option<&str> {
+        Some(&self.customer_id)
     }
 }
 

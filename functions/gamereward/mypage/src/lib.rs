@@ -1,31 +1,29 @@
 //! gamereward · **mypage** context (the customer's view of every mission).
+//! Its board is `functions/gamereward/board.yaml`.
 //!
 //! | sticky | here |
 //! |---|---|
-//! | view `mypage` (on `MissionAchieved`, `RewardAllocated`, `RewardIssued`, `RewardExchanged`, `GiftUsed`) | [`view`] |
-//! | query `get-mypage` | [`get_mypage`] |
+//! | query `get-mypage` | [`queries`] |
+//! | its route | [`routes`] |
+//! | view `mypage-view` (on mission's `MissionAchieved`, reward's `RewardAllocated`, wallet's `RewardIssued`, `RewardExchanged`, gift's `GiftUsed`) | [`views::mypage`] |
 
-pub mod view;
-
-use std::sync::Arc;
+pub mod queries;
+pub mod routes;
+pub mod views {
+    pub mod mypage;
+}
 
 use framework::aggregate::AggregateSticky;
-use framework::http::{self, ApiError, Caller};
-use framework::store::Table;
 use framework::{Function, Functions, Sticky};
-use lambda_http::{Body, Request, Response};
-
-/// `GET /mypage`: one row per mission of the caller, newest first.
-pub async fn get_mypage(table: Arc<dyn Table>, request: Request) -> Result<Response<Body>, ApiError> {
-    let caller = Caller::of(&request)?;
-    http::ok(&view::rows_of(&*table, &caller.sub).await?)
-}
 
 /// The context's aggregates (yellow stickies) with their events.
 pub const AGGREGATES: &[AggregateSticky] = &[];
 
 /// Each function of the context, by its Lambda `Handler` name.
 pub const FUNCTIONS: Functions = &[
-    Sticky { name: "get-mypage", make: |name, deps| Function::http(name, deps.table, get_mypage) },
-    Sticky { name: view::CONSUMER, make: |name, deps| Function::policy(name, deps.table, view::on_event) },
+    Sticky { name: "get-mypage", make: |name, deps| Function::http(name, deps.table, routes::get_mypage) },
+    Sticky {
+        name: views::mypage::MYPAGE_VIEW,
+        make: |name, deps| Function::policy(name, deps.table, views::mypage::on_event),
+    },
 ];

@@ -1,15 +1,21 @@
-//! gamereward · **reward** context.
+//! gamereward · **reward** context. Its board is
+//! `functions/gamereward/board.yaml`.
 //!
 //! | sticky | here |
 //! |---|---|
-//! | aggregate `Reward` | [`reward`] |
-//! | event `RewardAllocated` | [`reward::RewardEvent`] |
-//! | query `get-reward` | [`commands::get_reward`] |
-//! | policy `allocate-reward` (on `MissionAchieved`) | [`commands::allocate_reward`] |
-//! | policy `mark-reward-exchanged` (on `RewardExchanged`) | [`commands::mark_reward_exchanged`] |
+//! | aggregate `Reward` and its events | [`reward`] |
+//! | query `get-reward` | [`queries`] |
+//! | its route | [`routes`] |
+//! | policy `allocate-reward` (on mission's `MissionAchieved`) | [`policies::allocate_reward`] |
+//! | policy `mark-reward-exchanged` (on wallet's `RewardExchanged`) | [`policies::mark_reward_exchanged`] |
 
-pub mod commands;
+pub mod queries;
 pub mod reward;
+pub mod routes;
+pub mod policies {
+    pub mod allocate_reward;
+    pub mod mark_reward_exchanged;
+}
 
 use framework::aggregate::{AggregateSticky, sticky};
 use framework::{Function, Functions, Sticky};
@@ -22,13 +28,13 @@ pub const AGGREGATES: &[AggregateSticky] = &[sticky::<reward::Reward>()];
 
 /// Each function of the context, by its Lambda `Handler` name.
 pub const FUNCTIONS: Functions = &[
-    Sticky { name: "get-reward", make: |name, deps| Function::http(name, deps.table, commands::get_reward) },
+    Sticky { name: "get-reward", make: |name, deps| Function::http(name, deps.table, routes::get_reward) },
     Sticky {
-        name: commands::ALLOCATE_REWARD,
-        make: |name, deps| Function::policy(name, deps.table, commands::allocate_reward),
+        name: policies::allocate_reward::ALLOCATE_REWARD,
+        make: |name, deps| Function::policy(name, deps.table, policies::allocate_reward::on_event),
     },
     Sticky {
-        name: commands::MARK_REWARD_EXCHANGED,
-        make: |name, deps| Function::policy(name, deps.table, commands::mark_reward_exchanged),
+        name: policies::mark_reward_exchanged::MARK_REWARD_EXCHANGED,
+        make: |name, deps| Function::policy(name, deps.table, policies::mark_reward_exchanged::on_event),
     },
 ];

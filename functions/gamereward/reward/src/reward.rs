@@ -8,19 +8,10 @@
 use framework::Aggregate;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
 pub enum Status {
     Allocated,
     Exchanged,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Allocated => "Allocated",
-            Self::Exchanged => "Exchanged",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -93,6 +84,10 @@ impl Aggregate for Reward {
             }
             RewardEvent::RewardMarkedExchanged { .. } => self.status = Some(Status::Exchanged),
         }
+    }
+
+    fn owner(&self) -> Option<&str> {
+        Some(&self.customer_id)
     }
 }
 

@@ -1,15 +1,21 @@
-//! gamereward · **wallet** context.
+//! gamereward · **wallet** context. Its board is
+//! `functions/gamereward/board.yaml`.
 //!
 //! | sticky | here |
 //! |---|---|
-//! | aggregate `WalletEntry` | [`wallet`] |
-//! | events `RewardIssued`, `RewardExchanged` | [`wallet::WalletEvent`] |
-//! | query `list-wallets` | [`commands::list_wallets`] |
-//! | command `exchange-reward` (synchronous call to gift, through a circuit breaker) | [`commands::exchange_reward`] |
-//! | policy `issue-wallet-entry` (on `RewardAllocated`) | [`commands::issue_wallet_entry`] |
+//! | aggregate `WalletEntry` and its events | [`wallet`] |
+//! | command `exchange-reward` (synchronous call to gift, through a circuit breaker) | [`commands`] |
+//! | query `list-wallets` | [`queries`] |
+//! | their routes | [`routes`] |
+//! | policy `issue-wallet-entry` (on reward's `RewardAllocated`) | [`policies::issue_wallet_entry`] |
 
 pub mod commands;
+pub mod queries;
+pub mod routes;
 pub mod wallet;
+pub mod policies {
+    pub mod issue_wallet_entry;
+}
 
 use framework::aggregate::{AggregateSticky, sticky};
 use framework::{Function, Functions, Sticky};
@@ -25,7 +31,7 @@ pub const AGGREGATES: &[AggregateSticky] = &[sticky::<wallet::WalletEntry>()];
 
 /// Each function of the context, by its Lambda `Handler` name.
 pub const FUNCTIONS: Functions = &[
-    Sticky { name: "list-wallets", make: |name, deps| Function::http(name, deps.table, commands::list_wallets) },
+    Sticky { name: "list-wallets", make: |name, deps| Function::http(name, deps.table, routes::list_wallets) },
     Sticky {
         name: "exchange-reward",
         make: |name, deps| {
@@ -35,11 +41,11 @@ pub const FUNCTIONS: Functions = &[
                     .with_fallback("Gifts cannot be issued right now; exchange later."),
                 table: deps.table,
             };
-            Function::http(name, exchange, commands::exchange_reward)
+            Function::http(name, exchange, routes::exchange_reward)
         },
     },
     Sticky {
-        name: commands::ISSUE_WALLET_ENTRY,
-        make: |name, deps| Function::policy(name, deps.table, commands::issue_wallet_entry),
+        name: policies::issue_wallet_entry::ISSUE_WALLET_ENTRY,
+        make: |name, deps| Function::policy(name, deps.table, policies::issue_wallet_entry::on_event),
     },
 ];

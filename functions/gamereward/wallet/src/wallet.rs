@@ -8,19 +8,10 @@ use framework::Aggregate;
 use framework::store::Key;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
 pub enum Status {
     Issued,
     Exchanged,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Issued => "Issued",
-            Self::Exchanged => "Exchanged",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -143,14 +134,17 @@ impl Aggregate for WalletEntry {
         }
     }
 
+    fn owner(&self) -> Option<&str> {
+        Some(&self.customer_id)
+    }
+
     /// Listed under its customer, in the order the missions were achieved.
     fn listed_under(&self) -> Option<Key> {
-        Some(Key::new(customer_listing(&self.customer_id), format!("{}#{}", self.mission_id, self.wallet_id)))
+        Some(Key::new(
+            framework::customer_partition(&self.customer_id),
+            format!("{}#{}", self.mission_id, self.wallet_id),
+        ))
     }
-}
-
-pub fn customer_listing(customer_id: &str) -> String {
-    format!("Customer#{customer_id}")
 }
 
 #[cfg(test)]

@@ -33,9 +33,9 @@ struct StoredRow {
 }
 
 /// The stock events this view reads (its own reading of stock's language).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, strum::VariantNames)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
-pub enum StockEvent {
+pub enum Inbound {
     StockReceived { book_id: String, title: String, available: u64 },
     StockReserved { book_id: String, title: String, available: u64 },
     StockRestored { book_id: String, title: String, available: u64 },
@@ -64,20 +64,17 @@ fn row_of(item: Item) -> Result<BookRow, serde_json::Error> {
     })
 }
 
-pub const CONSUMER: &str = "book-list-view";
+pub const BOOK_LIST_VIEW: &str = "book-list-view";
 
-pub async fn on_stock_event(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), PolicyError> {
+pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound) -> Result<(), PolicyError> {
     let table = &*table;
-    let Some(event) = envelope.open::<StockEvent>()? else {
-        return Ok(());
-    };
-    let (StockEvent::StockReceived { book_id, title, available }
-    | StockEvent::StockReserved { book_id, title, available }
-    | StockEvent::StockRestored { book_id, title, available }) = event;
+    let (Inbound::StockReceived { book_id, title, available }
+    | Inbound::StockReserved { book_id, title, available }
+    | Inbound::StockRestored { book_id, title, available }) = event;
     framework::view::update(
         table,
         key(&book_id),
-        CONSUMER,
+        BOOK_LIST_VIEW,
         &envelope,
         |shown: Option<StoredRow>| {
             if shown.is_some_and(|row| row.stock_version >= envelope.version) {

@@ -12,22 +12,20 @@ use crate::reservation::{Command, Reservation};
 
 pub const CONFIRM_RESERVATION: &str = "confirm-reservation";
 
-/// Stock's answers, as this context reads them.
-#[derive(Debug, Deserialize)]
+/// Stock's answers, as this context's policy reads them.
+#[derive(Debug, Deserialize, strum::VariantNames)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
-pub enum StockAnswer {
+pub enum Inbound {
     StockReserved { reservation_id: String },
     StockReservationFailed { reservation_id: String, reason: String },
 }
 
-pub async fn confirm_reservation(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), PolicyError> {
+/// `StockReserved` → `Reserved`; `StockReservationFailed` → `ReservationFailed`.
+pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, answer: Inbound) -> Result<(), PolicyError> {
     let table = &*table;
-    let Some(answer) = envelope.open::<StockAnswer>()? else {
-        return Ok(());
-    };
     let (reservation_id, command) = match answer {
-        StockAnswer::StockReserved { reservation_id } => (reservation_id, Command::Confirm),
-        StockAnswer::StockReservationFailed { reservation_id, reason } => (reservation_id, Command::Fail { reason }),
+        Inbound::StockReserved { reservation_id } => (reservation_id, Command::Confirm),
+        Inbound::StockReservationFailed { reservation_id, reason } => (reservation_id, Command::Fail { reason }),
     };
     let origin = Origin { source: SOURCE, correlation_id: envelope.correlation_id.clone() };
     let inbox = Inbox { consumer: CONFIRM_RESERVATION, event_id: &envelope.event_id };

@@ -13,7 +13,7 @@ use framework::store::{Key, Query, StoreError, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
 
-pub const CONSUMER: &str = "mypage-view";
+pub const MYPAGE_VIEW: &str = "mypage-view";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -36,9 +36,9 @@ pub struct Book {
 }
 
 /// The events this view reads, as it reads them.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, strum::VariantNames)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
-pub enum News {
+pub enum Inbound {
     Reserved { reservation_id: String, product_id: String, customer_id: String },
     ReservationRejected { reservation_id: String, product_id: String, customer_id: String },
     ReservationCanceled { reservation_id: String, product_id: String, customer_id: String },
@@ -66,15 +66,15 @@ fn advance(field: &mut Option<String>, status: &str) {
 }
 
 impl Row {
-    pub fn merge(&mut self, news: &News) {
-        let (reservation, delivery) = match news {
-            News::Reserved { .. } => (Some("Reserved"), None),
-            News::ReservationRejected { .. } => (Some("Rejected"), None),
-            News::ReservationCanceled { .. } => (Some("Canceled"), None),
-            News::DeliveryStarted { .. } => (Some("Delivering"), Some("Started")),
-            News::Delivered { .. } => (Some("Delivered"), Some("Delivered")),
-            News::DeliveryCanceled { .. } => (None, Some("Canceled")),
-            News::StockIncreased { .. } | News::StockDecreased { .. } => (None, None),
+    pub fn merge(&mut self, event: &Inbound) {
+        let (reservation, delivery) = match event {
+            Inbound::Reserved { .. } => (Some("Reserved"), None),
+            Inbound::ReservationRejected { .. } => (Some("Rejected"), None),
+            Inbound::ReservationCanceled { .. } => (Some("Canceled"), None),
+            Inbound::DeliveryStarted { .. } => (Some("Delivering"), Some("Started")),
+            Inbound::Delivered { .. } => (Some("Delivered"), Some("Delivered")),
+            Inbound::DeliveryCanceled { .. } => (None, Some("Canceled")),
+            Inbound::StockIncreased { .. } | Inbound::StockDecreased { .. } => (None, None),
         };
         if let Some(status) = reservation {
             advance(&mut self.reservation_status, status);
@@ -93,29 +93,22 @@ fn book_key(product_id: &str) -> Key {
     Key::new(format!("Book#{product_id}"), "BOOK")
 }
 
-fn listing(customer_id: &str) -> String {
-    format!("Customer#{customer_id}")
-}
-
-pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), PolicyError> {
+pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound) -> Result<(), PolicyError> {
     let table = &*table;
-    let Some(news) = envelope.open::<News>()? else {
-        return Ok(());
-    };
-    match &news {
-        News::StockIncreased { product_id, title, stock } | News::StockDecreased { product_id, title, stock } => {
+    match &event {
+        Inbound::StockIncreased { product_id, title, stock } | Inbound::StockDecreased { product_id, title, stock } => {
             let book = |shown: Option<Book>| {
                 let newer = shown.is_none_or(|b| b.version < envelope.version);
                 newer.then(|| Book { title: title.clone(), stock: *stock, version: envelope.version })
             };
-            framework::view::update(table, book_key(product_id), CONSUMER, &envelope, book, |_| None).await
+            framework::view::update(table, book_key(product_id), MYPAGE_VIEW, &envelope, book, |_| None).await
         }
-        News::Reserved { reservation_id, product_id, customer_id }
-        | News::ReservationRejected { reservation_id, product_id, customer_id }
-        | News::ReservationCanceled { reservation_id, product_id, customer_id }
-        | News::DeliveryStarted { reservation_id, product_id, customer_id }
-        | News::Delivered { reservation_id, product_id, customer_id }
-        | News::DeliveryCanceled { reservation_id, product_id, customer_id } => {
+        Inbound::Reserved { reservation_id, product_id, customer_id }
+        | Inbound::ReservationRejected { reservation_id, product_id, customer_id }
+        | Inbound::ReservationCanceled { reservation_id, product_id, customer_id }
+        | Inbound::DeliveryStarted { reservation_id, product_id, customer_id }
+        | Inbound::Delivered { reservation_id, product_id, customer_id }
+        | Inbound::DeliveryCanceled { reservation_id, product_id, customer_id } => {
             let row = |current: Option<Row>| {
                 let mut row = current.unwrap_or_else(|| Row {
                     reservation_id: reservation_id.clone(),
@@ -124,33 +117,27 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), P
                     ..Row::default()
                 });
                 let before = row.clone();
-                row.merge(&news);
+                row.merge(&event);
                 (row != before).then_some(row)
             };
-            let listed = |row: &Row| Some(Key::new(listing(&row.customer_id), row.reservation_id.clone()));
-            framework::view::update(table, row_key(reservation_id), CONSUMER, &envelope, row, listed).await
+            let listed =
+                |row: &Row| Some(Key::new(framework::customer_partition(&row.customer_id), row.reservation_id.clone()));
+            framework::view::update(table, row_key(reservation_id), MYPAGE_VIEW, &envelope, row, listed).await
         }
     }
 }
 
-/// A row as `GET /mypage` answers it.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Shown {
-    reservation_id: String,
-    product_id: String,
-    title: Option<String>,
-    reservation_status: Option<String>,
-    delivery_status: Option<String>,
-    /// The book's stock as last heard from product (left out until then).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stock: Option<u64>,
+/// A row with its book as last heard from product (`None` until then).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub row: Row,
+    pub book: Option<Book>,
 }
 
-/// The customer's rows, newest reservation first, with each book's title and stock.
-pub async fn rows_of(table: &dyn Table, customer_id: &str) -> Result<Vec<Shown>, StoreError> {
-    let items = table.query(&Query::index(listing(customer_id)).newest_first()).await?;
-    let mut shown = Vec::new();
+/// The customer's rows, newest reservation first, each with its book.
+pub async fn lines_of(table: &dyn Table, customer_id: &str) -> Result<Vec<Line>, StoreError> {
+    let items = table.query(&Query::index(framework::customer_partition(customer_id)).newest_first()).await?;
+    let mut lines = Vec::new();
     let mut books: std::collections::HashMap<String, Option<Book>> = std::collections::HashMap::new();
     for row in items.into_iter().filter_map(|i| serde_json::from_value::<Row>(i.body).ok()) {
         if !books.contains_key(&row.product_id) {
@@ -158,28 +145,21 @@ pub async fn rows_of(table: &dyn Table, customer_id: &str) -> Result<Vec<Shown>,
             books.insert(row.product_id.clone(), book);
         }
         let book = books.get(&row.product_id).cloned().flatten();
-        shown.push(Shown {
-            title: book.as_ref().map(|b| b.title.clone()),
-            stock: book.map(|b| b.stock),
-            reservation_id: row.reservation_id,
-            product_id: row.product_id,
-            reservation_status: row.reservation_status,
-            delivery_status: row.delivery_status,
-        });
+        lines.push(Line { row, book });
     }
-    Ok(shown)
+    Ok(lines)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn news() -> Vec<News> {
+    fn news() -> Vec<Inbound> {
         let (r, p, c) = ("r1".to_owned(), "p1".to_owned(), "alice".to_owned());
         vec![
-            News::Reserved { reservation_id: r.clone(), product_id: p.clone(), customer_id: c.clone() },
-            News::DeliveryStarted { reservation_id: r.clone(), product_id: p.clone(), customer_id: c.clone() },
-            News::Delivered { reservation_id: r, product_id: p, customer_id: c },
+            Inbound::Reserved { reservation_id: r.clone(), product_id: p.clone(), customer_id: c.clone() },
+            Inbound::DeliveryStarted { reservation_id: r.clone(), product_id: p.clone(), customer_id: c.clone() },
+            Inbound::Delivered { reservation_id: r, product_id: p, customer_id: c },
         ]
     }
 
@@ -209,9 +189,9 @@ mod tests {
         let mut row = merged(&[0, 1]);
         let c = || ("r1".to_owned(), "p1".to_owned(), "alice".to_owned());
         let (reservation_id, product_id, customer_id) = c();
-        row.merge(&News::DeliveryCanceled { reservation_id, product_id, customer_id });
+        row.merge(&Inbound::DeliveryCanceled { reservation_id, product_id, customer_id });
         let (reservation_id, product_id, customer_id) = c();
-        row.merge(&News::ReservationCanceled { reservation_id, product_id, customer_id });
+        row.merge(&Inbound::ReservationCanceled { reservation_id, product_id, customer_id });
         row.merge(&news()[1]);
         assert_eq!(
             (row.reservation_status.as_deref(), row.delivery_status.as_deref()),

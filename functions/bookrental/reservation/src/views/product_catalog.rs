@@ -9,7 +9,7 @@ use framework::store::{Condition, Item, Key, StoreError, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
 
-pub const CONSUMER: &str = "product-catalog";
+pub const PRODUCT_CATALOG: &str = "product-catalog";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -18,9 +18,10 @@ pub struct CatalogEntry {
     pub title: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// The product events this view reads (its own reading of product's language).
+#[derive(Debug, Deserialize, strum::VariantNames)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
-pub enum ProductNews {
+pub enum Inbound {
     StockIncreased { product_id: String, title: String },
 }
 
@@ -34,10 +35,8 @@ pub async fn find(table: &dyn Table, product_id: &str) -> Result<Option<CatalogE
 
 /// A product enters the catalog with its first `StockIncreased`; its title
 /// does not change afterwards.
-pub async fn on_stock_increased(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), PolicyError> {
-    let Some(ProductNews::StockIncreased { product_id, title }) = envelope.open()? else {
-        return Ok(());
-    };
+pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound) -> Result<(), PolicyError> {
+    let Inbound::StockIncreased { product_id, title } = event;
     if table.get(&key(&product_id)).await?.is_some() {
         return Ok(());
     }
@@ -47,7 +46,7 @@ pub async fn on_stock_increased(table: Arc<dyn Table>, envelope: Envelope) -> Re
         Item::new(key(&product_id), 1, serde_json::to_value(&entry).expect("an entry always serializes")),
         Condition::NotExists,
     );
-    commit.consumed(CONSUMER, &envelope.event_id);
+    commit.consumed(PRODUCT_CATALOG, &envelope.event_id);
     match commit.submit(&*table).await {
         // Stale: another delivery of the product's news wrote it first.
         Ok(_) | Err(CommitError::Duplicate | CommitError::Stale) => Ok(()),

@@ -12,7 +12,7 @@ use framework::store::{Key, Query, StoreError, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
 
-pub const CONSUMER: &str = "mypage-view";
+pub const MYPAGE_VIEW: &str = "mypage-view";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -29,10 +29,11 @@ pub struct Row {
     pub gift_status: Option<String>,
 }
 
-/// The events this view reads, as it reads them.
-#[derive(Debug, Clone, Deserialize)]
+/// The events this view reads (mission's, reward's, wallet's and gift's),
+/// as it reads them.
+#[derive(Debug, Clone, Deserialize, strum::VariantNames)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
-pub enum News {
+pub enum Inbound {
     MissionAchieved { mission_id: String, customer_id: String },
     RewardAllocated { reward_id: String, mission_id: String, customer_id: String },
     RewardIssued { wallet_id: String, reward_id: String, mission_id: String, customer_id: String },
@@ -61,20 +62,20 @@ fn fill(field: &mut Option<String>, value: String) {
 }
 
 impl Row {
-    /// The row after `news`.
-    pub fn merge(&mut self, news: News) {
-        match news {
-            News::MissionAchieved { .. } => advance(&mut self.mission_status, "Achieved"),
-            News::RewardAllocated { reward_id, .. } => {
+    /// The row after `event`.
+    pub fn merge(&mut self, event: Inbound) {
+        match event {
+            Inbound::MissionAchieved { .. } => advance(&mut self.mission_status, "Achieved"),
+            Inbound::RewardAllocated { reward_id, .. } => {
                 fill(&mut self.reward_id, reward_id);
                 advance(&mut self.reward_status, "Allocated");
             }
-            News::RewardIssued { wallet_id, reward_id, .. } => {
+            Inbound::RewardIssued { wallet_id, reward_id, .. } => {
                 fill(&mut self.reward_id, reward_id);
                 fill(&mut self.wallet_id, wallet_id);
                 advance(&mut self.wallet_status, "Issued");
             }
-            News::RewardExchanged { wallet_id, reward_id, gift_id, .. } => {
+            Inbound::RewardExchanged { wallet_id, reward_id, gift_id, .. } => {
                 fill(&mut self.reward_id, reward_id);
                 fill(&mut self.wallet_id, wallet_id);
                 fill(&mut self.gift_id, gift_id);
@@ -82,7 +83,7 @@ impl Row {
                 advance(&mut self.wallet_status, "Exchanged");
                 advance(&mut self.gift_status, "Issued");
             }
-            News::GiftUsed { gift_id, .. } => {
+            Inbound::GiftUsed { gift_id, .. } => {
                 fill(&mut self.gift_id, gift_id);
                 advance(&mut self.gift_status, "Used");
             }
@@ -94,23 +95,16 @@ fn key(mission_id: &str) -> Key {
     Key::new(format!("MyPage#{mission_id}"), "ROW")
 }
 
-fn listing(customer_id: &str) -> String {
-    format!("Customer#{customer_id}")
-}
-
-pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), PolicyError> {
+pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound) -> Result<(), PolicyError> {
     let table = &*table;
-    let Some(news) = envelope.open::<News>()? else {
-        return Ok(());
-    };
     // Every event of a mission's saga carries the mission id as its
     // correlation id; gift's events know no mission, only that.
-    let (mission_id, customer_id) = match &news {
-        News::MissionAchieved { mission_id, customer_id }
-        | News::RewardAllocated { mission_id, customer_id, .. }
-        | News::RewardIssued { mission_id, customer_id, .. }
-        | News::RewardExchanged { mission_id, customer_id, .. } => (mission_id.clone(), customer_id.clone()),
-        News::GiftUsed { customer_id, .. } => (envelope.correlation_id.clone(), customer_id.clone()),
+    let (mission_id, customer_id) = match &event {
+        Inbound::MissionAchieved { mission_id, customer_id }
+        | Inbound::RewardAllocated { mission_id, customer_id, .. }
+        | Inbound::RewardIssued { mission_id, customer_id, .. }
+        | Inbound::RewardExchanged { mission_id, customer_id, .. } => (mission_id.clone(), customer_id.clone()),
+        Inbound::GiftUsed { customer_id, .. } => (envelope.correlation_id.clone(), customer_id.clone()),
     };
     if mission_id.is_empty() || mission_id.len() > framework::http::MAX_ID_LEN {
         return Err(PolicyError::Poison(format!("{} without a usable mission id", envelope.event_type)));
@@ -118,7 +112,7 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), P
     framework::view::update(
         table,
         key(&mission_id),
-        CONSUMER,
+        MYPAGE_VIEW,
         &envelope,
         |current: Option<Row>| {
             let mut row = current.unwrap_or_else(|| Row {
@@ -127,77 +121,48 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope) -> Result<(), P
                 ..Row::default()
             });
             let before = row.clone();
-            row.merge(news.clone());
+            row.merge(event.clone());
             (row != before).then_some(row)
         },
-        |row| Some(Key::new(listing(&row.customer_id), row.mission_id.clone())),
+        |row| Some(Key::new(framework::customer_partition(&row.customer_id), row.mission_id.clone())),
     )
     .await
 }
 
-/// A row as `GET /mypage` answers it: the contract's fields, in its order.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Shown {
-    mission_id: String,
-    mission_status: Option<String>,
-    reward_id: Option<String>,
-    reward_status: Option<String>,
-    wallet_id: Option<String>,
-    wallet_status: Option<String>,
-    gift_id: Option<String>,
-    gift_status: Option<String>,
-}
-
-impl From<Row> for Shown {
-    fn from(r: Row) -> Self {
-        Self {
-            mission_id: r.mission_id,
-            mission_status: r.mission_status,
-            reward_id: r.reward_id,
-            reward_status: r.reward_status,
-            wallet_id: r.wallet_id,
-            wallet_status: r.wallet_status,
-            gift_id: r.gift_id,
-            gift_status: r.gift_status,
-        }
-    }
-}
-
 /// The customer's rows, newest mission first.
-pub async fn rows_of(table: &dyn Table, customer_id: &str) -> Result<Vec<Shown>, StoreError> {
-    let items = table.query(&Query::index(listing(customer_id)).newest_first()).await?;
-    Ok(items.into_iter().filter_map(|i| serde_json::from_value::<Row>(i.body).ok()).map(Shown::from).collect())
+pub async fn rows_of(table: &dyn Table, customer_id: &str) -> Result<Vec<Row>, StoreError> {
+    let items = table.query(&Query::index(framework::customer_partition(customer_id)).newest_first()).await?;
+    Ok(items.into_iter().filter_map(|i| serde_json::from_value::<Row>(i.body).ok()).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn news() -> Vec<News> {
+    fn events() -> Vec<Inbound> {
         let (m, c) = ("m1".to_owned(), "alice".to_owned());
         vec![
-            News::MissionAchieved { mission_id: m.clone(), customer_id: c.clone() },
-            News::RewardAllocated { reward_id: "r1".into(), mission_id: m.clone(), customer_id: c.clone() },
-            News::RewardIssued {
+            Inbound::MissionAchieved { mission_id: m.clone(), customer_id: c.clone() },
+            Inbound::RewardAllocated { reward_id: "r1".into(), mission_id: m.clone(), customer_id: c.clone() },
+            Inbound::RewardIssued {
                 wallet_id: "w1".into(),
                 reward_id: "r1".into(),
                 mission_id: m.clone(),
                 customer_id: c.clone(),
             },
-            News::RewardExchanged {
+            Inbound::RewardExchanged {
                 wallet_id: "w1".into(),
                 reward_id: "r1".into(),
                 mission_id: m.clone(),
                 gift_id: "g1".into(),
                 customer_id: c.clone(),
             },
-            News::GiftUsed { gift_id: "g1".into(), customer_id: c },
+            Inbound::GiftUsed { gift_id: "g1".into(), customer_id: c },
         ]
     }
 
     fn merged(order: &[usize]) -> Row {
-        let all = news();
+        let all = events();
         let mut row = Row { mission_id: "m1".into(), customer_id: "alice".into(), ..Row::default() };
         for &i in order {
             row.merge(all[i].clone());

@@ -1,0 +1,13 @@
+//! The customer context's query, typed.
+
+use framework::Refused;
+use framework::http::Caller;
+use framework::refusal::NoRefusal;
+use framework::store::Table;
+
+use crate::notifications::{self, Notification};
+
+/// `list-notifications`: the caller's own, oldest first.
+pub async fn list_notifications(table: &dyn Table, caller: &Caller) -> Result<Vec<Notification>, Refused<NoRefusal>> {
+    Ok(notifications::of_customer(table, &caller.sub).await?)
+}

@@ -1,0 +1,15 @@
+//! The route of the customer context.
+
+use std::sync::Arc;
+
+use framework::http::{self, ApiError, Caller};
+use framework::store::Table;
+use lambda_http::{Body, Request, Response};
+
+use crate::queries;
+
+/// `GET /notifications`: the caller's own, oldest first.
+pub async fn list_notifications(table: Arc<dyn Table>, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = Caller::of(&request)?;
+    http::ok(&queries::list_notifications(&*table, &caller).await?)
+}

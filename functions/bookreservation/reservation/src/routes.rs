@@ -1,0 +1,97 @@
+//! The routes of the reservation context: each turns its request into a
+//! typed command or query, and the outcome into the contract's JSON. The
+//! context's own refusals become the contract's errors here, in one place.
+
+use std::sync::Arc;
+
+use framework::http::{self, ApiError, Caller};
+use framework::store::Table;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::commands::{self, RequestReservation};
+use crate::queries;
+use crate::reservation::{Reservation, ReservationError, Status};
+
+type Reply = Result<Response<Body>, ApiError>;
+
+impl From<ReservationError> for ApiError {
+    fn from(e: ReservationError) -> Self {
+        match e {
+            ReservationError::NotCancelable(status) => ApiError::conflict(
+                "invalid_state",
+                format!("The reservation is {status}; only a Reserved reservation can be canceled."),
+            ),
+            ReservationError::Unknown => ApiError::not_found("reservation", ""),
+            ReservationError::AlreadyRequested => ApiError::conflict("invalid_state", e.to_string()),
+        }
+    }
+}
+
+/// A reservation as the contract shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReservationView<'a> {
+    reservation_id: &'a str,
+    book_id: &'a str,
+    title: &'a str,
+    status: Option<Status>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_reason: Option<&'a str>,
+}
+
+impl<'a> From<&'a Reservation> for ReservationView<'a> {
+    fn from(r: &'a Reservation) -> Self {
+        Self {
+            reservation_id: &r.reservation_id,
+            book_id: &r.book_id,
+            title: &r.title,
+            status: r.status,
+            failure_reason: r.failure_reason.as_deref(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RequestBody {
+    book_id: String,
+}
+
+/// `POST /reservations {bookId}` → 202: stock decides later.
+pub async fn request_reservation(table: Arc<dyn Table>, request: Request) -> Reply {
+    let caller = Caller::of(&request)?;
+    let input: RequestBody = http::body(&request)?;
+    let command = RequestReservation { book_id: http::text_field("bookId", &input.book_id, 64)? };
+    let reservation = commands::request_reservation(&*table, &caller, command).await?;
+    http::accepted(&ReservationView::from(&reservation))
+}
+
+/// `POST /reservations/{reservationId}/cancel` → 200, owner only, from `Reserved`.
+pub async fn cancel_reservation(table: Arc<dyn Table>, request: Request) -> Reply {
+    let caller = Caller::of(&request)?;
+    let id = http::path_param(&request, "reservationId")?;
+    let reservation = commands::cancel_reservation(&*table, &caller, &id).await?;
+    http::ok(&ReservationView::from(&reservation))
+}
+
+/// `GET /reservations/{reservationId}`, owner only.
+pub async fn get_reservation(table: Arc<dyn Table>, request: Request) -> Reply {
+    let caller = Caller::of(&request)?;
+    let id = http::path_param(&request, "reservationId")?;
+    let reservation = queries::get_reservation(&*table, &caller, &id).await?;
+    http::ok(&ReservationView::from(&reservation))
+}
+
+/// `GET /reservations`: the caller's own, newest first.
+pub async fn list_reservations(table: Arc<dyn Table>, request: Request) -> Reply {
+    let caller = Caller::of(&request)?;
+    let reservations = queries::list_reservations(&*table, &caller).await?;
+    http::ok(&reservations.iter().map(ReservationView::from).collect::<Vec<_>>())
+}
+
+/// `GET /books`: the book list view, for any signed-in user.
+pub async fn list_books(table: Arc<dyn Table>, request: Request) -> Reply {
+    Caller::of(&request)?;
+    http::ok(&queries::list_books(&*table).await?)
+}

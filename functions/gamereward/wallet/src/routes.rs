@@ -1,0 +1,83 @@
+//! The routes of the wallet context: each turns its request into a typed
+//! command or query, and the outcome into the contract's JSON. The context's
+//! own refusals become the contract's errors here, in one place.
+
+use std::sync::Arc;
+
+use framework::http::{self, ApiError, Caller};
+use framework::store::Table;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::commands::{self, Exchange, ExchangeReward};
+use crate::queries;
+use crate::wallet::{Status, WalletEntry, WalletError};
+
+type Reply = Result<Response<Body>, ApiError>;
+
+impl From<WalletError> for ApiError {
+    fn from(e: WalletError) -> Self {
+        match e {
+            WalletError::Unknown => ApiError::not_found("wallet entry", ""),
+            WalletError::AlreadyExchanged => ApiError::conflict(
+                "invalid_state",
+                "The wallet entry is Exchanged; only an Issued one can be exchanged.",
+            ),
+        }
+    }
+}
+
+/// A wallet entry as the contract shows it (`giftId` is `null` until it is
+/// exchanged).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WalletView<'a> {
+    wallet_id: &'a str,
+    reward_id: &'a str,
+    status: Option<Status>,
+    gift_id: Option<&'a str>,
+}
+
+impl<'a> From<&'a WalletEntry> for WalletView<'a> {
+    fn from(w: &'a WalletEntry) -> Self {
+        Self { wallet_id: &w.wallet_id, reward_id: &w.reward_id, status: w.status, gift_id: w.gift_id.as_deref() }
+    }
+}
+
+/// An exchanged entry, as `exchange-reward` answers it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExchangedView<'a> {
+    wallet_id: &'a str,
+    status: Option<Status>,
+    gift_id: &'a str,
+}
+
+impl<'a> From<&'a WalletEntry> for ExchangedView<'a> {
+    fn from(w: &'a WalletEntry) -> Self {
+        Self { wallet_id: &w.wallet_id, status: w.status, gift_id: w.gift_id.as_deref().unwrap_or_default() }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ExchangeBody {
+    gift_name: String,
+}
+
+/// `GET /wallets`: the caller's own entries, newest first.
+pub async fn list_wallets(table: Arc<dyn Table>, request: Request) -> Reply {
+    let caller = Caller::of(&request)?;
+    let entries = queries::list_wallets(&*table, &caller).await?;
+    http::ok(&entries.iter().map(WalletView::from).collect::<Vec<_>>())
+}
+
+/// `POST /wallets/{walletId}/exchange {giftName}` → 200, owner only.
+pub async fn exchange_reward(exchange: Exchange, request: Request) -> Reply {
+    let caller = Caller::of(&request)?;
+    let wallet_id = http::path_param(&request, "walletId")?;
+    let input: ExchangeBody = http::body(&request)?;
+    let command = ExchangeReward { wallet_id, gift_name: http::text_field("giftName", &input.gift_name, 64)? };
+    let entry = commands::exchange_reward(&exchange, &caller, command).await?;
+    http::ok(&ExchangedView::from(&entry))
+}
