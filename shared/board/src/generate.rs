@@ -147,30 +147,10 @@ fn is_date(value: &str) -> bool {
 /// `stacks/<system>.yaml`: the system's nested stack.
 pub fn stack(board: &Board) -> String {
     let calls = board.functions().iter().any(|(_, f)| f.calls.is_some());
-    let mut parameters = vec![
-        (
-            "JwtIssuer".to_owned(),
-            map([
-                ("Type", s("String")),
-                ("Description", s("Issuer (`iss`) of the JWTs the HTTP API accepts, e.g. a Cognito user pool URL.")),
-            ]),
-        ),
-        (
-            "JwtAudience".to_owned(),
-            map([
-                ("Type", s("CommaDelimitedList")),
-                ("Description", s("Accepted audiences (`aud`), e.g. the Cognito app client ids, comma separated.")),
-            ]),
-        ),
-        (
-            "Stage".to_owned(),
-            map([
-                ("Type", s("String")),
-                ("Default", s("live")),
-                ("Description", s("Deployment stage, exposed to the functions as STAGE.")),
-            ]),
-        ),
-    ];
+    let mut parameters = shared_parameters(
+        "Issuer (`iss`) of the JWTs the HTTP API accepts, e.g. a Cognito user pool URL.",
+        "Deployment stage, exposed to the functions as STAGE.",
+    );
     if calls {
         let callers: Vec<String> = board
             .functions()
@@ -267,6 +247,21 @@ pub fn stack(board: &Board) -> String {
         ("Outputs", output_map),
     ]);
     render(&HEADER.replace("{system}", &board.system), &document)
+}
+
+/// `JwtIssuer`, `JwtAudience` and `Stage`, as every stack takes them.
+fn shared_parameters(issuer: &str, stage: &str) -> Vec<(String, Value)> {
+    vec![
+        ("JwtIssuer".to_owned(), map([("Type", s("String")), ("Description", s(issuer))])),
+        (
+            "JwtAudience".to_owned(),
+            map([
+                ("Type", s("CommaDelimitedList")),
+                ("Description", s("Accepted audiences (`aud`), e.g. the Cognito app client ids, comma separated.")),
+            ]),
+        ),
+        ("Stage".to_owned(), map([("Type", s("String")), ("Default", s("live")), ("Description", s(stage))])),
+    ]
 }
 
 fn table_id(context: &str) -> String {
@@ -836,34 +831,11 @@ fn health_resources(board: &Board, context: &str) -> Vec<(String, Value)> {
 /// `template.yaml`: one nested application per system.
 pub fn root(boards: &[Board]) -> String {
     let calls = boards.iter().any(|b| b.functions().iter().any(|(_, f)| f.calls.is_some()));
-    let mut parameters = vec![
-        (
-            "JwtIssuer".to_owned(),
-            map([
-                ("Type", s("String")),
-                (
-                    "Description",
-                    s("Issuer (`iss`) of the JWTs every system's HTTP API accepts, e.g. \
-                       https://cognito-idp.<region>.amazonaws.com/<userPoolId>."),
-                ),
-            ]),
-        ),
-        (
-            "JwtAudience".to_owned(),
-            map([
-                ("Type", s("CommaDelimitedList")),
-                ("Description", s("Accepted audiences (`aud`), e.g. the Cognito app client ids, comma separated.")),
-            ]),
-        ),
-        (
-            "Stage".to_owned(),
-            map([
-                ("Type", s("String")),
-                ("Default", s("live")),
-                ("Description", s("Deployment stage, handed to every system.")),
-            ]),
-        ),
-    ];
+    let mut parameters = shared_parameters(
+        "Issuer (`iss`) of the JWTs every system's HTTP API accepts, e.g. \
+         https://cognito-idp.<region>.amazonaws.com/<userPoolId>.",
+        "Deployment stage, handed to every system.",
+    );
     if calls {
         for (name, _, default, what) in CALL_PARAMETERS {
             parameters.push((
