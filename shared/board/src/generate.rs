@@ -451,12 +451,13 @@ fn build_metadata(board: &Board, context: &str) -> Value {
 
 /// Exactly what the code does on its own table: reads by key and by
 /// partition (table and `gsi1`); writers also `TransactWriteItems`, which
-/// IAM authorises per item as `PutItem` / `ConditionCheckItem`. No `Scan`,
-/// no batch operations, no other table.
+/// IAM authorises per item as `PutItem` / `ConditionCheckItem` /
+/// `DeleteItem` (a claim given back, as rentcar's days of a car). No `Scan`,
+/// no batch operations, no `UpdateItem`, no other table.
 fn table_access(table: &str, writes: bool) -> Value {
     let mut actions = vec!["dynamodb:GetItem", "dynamodb:Query"];
     if writes {
-        actions.extend(["dynamodb:PutItem", "dynamodb:ConditionCheckItem"]);
+        actions.extend(["dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem"]);
     }
     map([(
         "Statement",

@@ -73,10 +73,13 @@ pub async fn load<A: Aggregate>(table: &dyn Table, id: &str) -> Result<Loaded<A>
 }
 
 /// Where a write in the commit came from, to tell a duplicate from a race.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Role {
     State,
     Inbox,
+    /// A create-only item that stands for a resource (a car on a day), or
+    /// one that must stay absent: failing, it names its key.
+    Claim(Key),
     Other,
 }
 
@@ -88,6 +91,10 @@ pub enum CommitError {
     /// Someone wrote the same state since it was loaded: load again and retry.
     #[error("state changed since it was loaded")]
     Stale,
+    /// A claim of the commit is held already, or an item it needs absent
+    /// is there: the key says which. Not a race to retry: an answer.
+    #[error("{} / {} is held", .0.pk, .0.sk)]
+    Held(Key),
     #[error(transparent)]
     Store(StoreError),
     #[error(transparent)]
@@ -152,6 +159,24 @@ impl Commit {
         self.push(WriteOp::Put { item, condition }, Role::State);
     }
 
+    /// Claims a resource by creating its item (`item.key`): fails the commit
+    /// with [`CommitError::Held`] when someone holds it already.
+    pub fn claim(&mut self, item: Item) {
+        let key = item.key.clone();
+        self.push(WriteOp::Put { item, condition: Condition::NotExists }, Role::Claim(key));
+    }
+
+    /// Gives a claimed resource back (deletes its item).
+    pub fn release(&mut self, key: Key) {
+        self.push(WriteOp::Delete { key, condition: Condition::Always }, Role::Other);
+    }
+
+    /// Requires `key` to be absent when the commit lands ([`CommitError::Held`]
+    /// otherwise), e.g. the mark of a deleted car.
+    pub fn absent(&mut self, key: Key) {
+        self.push(WriteOp::Check { key: key.clone(), condition: Condition::NotExists }, Role::Claim(key));
+    }
+
     /// Records that `consumer` has handled `event_id`; a second commit with
     /// the same record fails as [`CommitError::Duplicate`] and writes nothing.
     pub fn consumed(&mut self, consumer: &str, event_id: &str) {
@@ -183,6 +208,7 @@ impl Commit {
             Err(StoreError::ConditionFailed { index }) => match self.roles.get(index) {
                 Some(Role::Inbox) => Err(CommitError::Duplicate),
                 Some(Role::State) => Err(CommitError::Stale),
+                Some(Role::Claim(key)) => Err(CommitError::Held(key.clone())),
                 _ => Err(CommitError::Store(StoreError::ConditionFailed { index })),
             },
             Err(StoreError::Conflict) => Err(CommitError::Stale),
@@ -306,6 +332,9 @@ where
                 return Ok(Executed { aggregate: loaded, events: Vec::new(), duplicate: true });
             }
             Err(CommitError::Stale) => continue,
+            Err(CommitError::Held(key)) => {
+                return Err(StoreError::Invalid(format!("{} / {} is held", key.pk, key.sk)).into());
+            }
             Err(CommitError::Store(e)) => return Err(e.into()),
             Err(CommitError::Envelope(e)) => return Err(e.into()),
         }

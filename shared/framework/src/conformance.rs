@@ -145,6 +145,31 @@ pub async fn the_secondary_index_lists_by_its_own_keys(table: &dyn Table) {
     assert_eq!(ids, vec!["r3", "r2", "r1"]);
 }
 
+/// A claim is one item created only once: a second commit claiming it fails
+/// naming it and writes nothing; given back, it can be claimed again.
+pub async fn a_held_claim_fails_the_commit_naming_it(table: &dyn Table) {
+    use crate::commit::{Commit, CommitError};
+    let run = crate::new_id();
+    let day = key("car-1", "Day#2026-12-24", &run);
+    let mut first = Commit::new();
+    first.claim(Item::new(day.clone(), 1, json!({"by": "r1"})));
+    first.submit(table).await.unwrap();
+    let mut second = Commit::new();
+    let other = key("r2", "STATE", &run);
+    second.put(Item::new(other.clone(), 1, json!({})), Condition::NotExists);
+    second.claim(Item::new(day.clone(), 1, json!({"by": "r2"})));
+    assert!(matches!(second.submit(table).await, Err(CommitError::Held(k)) if k == day));
+    assert_eq!(table.get(&other).await.unwrap(), None, "nothing of the refused commit");
+    let mut gone = Commit::new();
+    gone.absent(key("car-1", "GONE", &run));
+    gone.release(day.clone());
+    gone.submit(table).await.unwrap();
+    let mut again = Commit::new();
+    again.claim(Item::new(day.clone(), 1, json!({"by": "r2"})));
+    again.submit(table).await.unwrap();
+    assert_eq!(table.get(&day).await.unwrap().unwrap().body["by"], "r2");
+}
+
 /// The stream carries every committed change once, in commit order per
 /// item, and nothing of a refused transaction.
 pub async fn the_stream_shows_commits_in_order(table: &dyn Table, stream: &dyn ChangeStream) {
@@ -176,6 +201,7 @@ macro_rules! conformance_suite {
             one_item_twice_in_a_transaction_is_invalid,
             a_partition_lists_in_sort_key_order,
             the_secondary_index_lists_by_its_own_keys,
+            a_held_claim_fails_the_commit_naming_it,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

@@ -48,6 +48,8 @@ impl From<CommitError> for PolicyError {
             CommitError::Store(e) => e.into(),
             CommitError::Envelope(e) => e.into(),
             CommitError::Duplicate | CommitError::Stale => Self::Transient(e.to_string()),
+            // A policy that claims must handle a claim held: unhandled, it is a bug.
+            CommitError::Held(_) => Self::Poison(e.to_string()),
         }
     }
 }
