@@ -27,6 +27,12 @@ pub const CONTEXTS: &[Context] = &[
     Context { system: "gamereward", name: "wallet", binary: "gamereward-wallet", functions: gamereward_wallet::FUNCTIONS, aggregates: gamereward_wallet::AGGREGATES },
     Context { system: "gamereward", name: "gift", binary: "gamereward-gift", functions: gamereward_gift::FUNCTIONS, aggregates: gamereward_gift::AGGREGATES },
     Context { system: "gamereward", name: "mypage", binary: "gamereward-mypage", functions: gamereward_mypage::FUNCTIONS, aggregates: gamereward_mypage::AGGREGATES },
+    Context { system: "rentcar", name: "car", binary: "rentcar-car", functions: rentcar_car::FUNCTIONS, aggregates: rentcar_car::AGGREGATES },
+    Context { system: "rentcar", name: "reservation", binary: "rentcar-reservation", functions: rentcar_reservation::FUNCTIONS, aggregates: rentcar_reservation::AGGREGATES },
+    Context { system: "rentcar", name: "payment", binary: "rentcar-payment", functions: rentcar_payment::FUNCTIONS, aggregates: rentcar_payment::AGGREGATES },
+    Context { system: "rentcar", name: "rental", binary: "rentcar-rental", functions: rentcar_rental::FUNCTIONS, aggregates: rentcar_rental::AGGREGATES },
+    Context { system: "rentcar", name: "rating", binary: "rentcar-rating", functions: rentcar_rating::FUNCTIONS, aggregates: rentcar_rating::AGGREGATES },
+    Context { system: "rentcar", name: "mypage", binary: "rentcar-mypage", functions: rentcar_mypage::FUNCTIONS, aggregates: rentcar_mypage::AGGREGATES },
 ];
 
 pub use bookrental_delivery;
@@ -41,6 +47,12 @@ pub use gamereward_mission;
 pub use gamereward_mypage;
 pub use gamereward_reward;
 pub use gamereward_wallet;
+pub use rentcar_car;
+pub use rentcar_mypage;
+pub use rentcar_payment;
+pub use rentcar_rating;
+pub use rentcar_rental;
+pub use rentcar_reservation;
 
 /// The context whose Lambda binary is `binary`.
 pub fn by_binary(binary: &str) -> Option<&'static Context> {

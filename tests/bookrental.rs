@@ -133,9 +133,15 @@ impl World {
         self.client.runner_get("/_local/bookrental/contexts/delivery/calls").body["received"].as_u64().unwrap_or(0)
     }
 
+    /// Every consuming queue is empty (a stopped context's wait for it).
     fn queues_settled(&self) -> bool {
         let queues = self.client.runner_get("/_local/queues").body;
-        queues.as_array().into_iter().flatten().all(|q| q["depth"] == 0 && q["inFlight"] == 0 && q["deadLetters"] == 0)
+        queues
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|q| q["consuming"] == true)
+            .all(|q| q["depth"] == 0 && q["inFlight"] == 0 && q["deadLetters"] == 0)
     }
 
     fn wait_settled(&self) {

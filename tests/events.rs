@@ -14,7 +14,7 @@ use framework::{Deps, Function};
 use functions::{
     bookrental_delivery, bookrental_mypage, bookrental_product, bookrental_reservation, bookreservation_customer,
     bookreservation_reservation, bookreservation_stock, gamereward_gift, gamereward_mission, gamereward_mypage,
-    gamereward_reward, gamereward_wallet,
+    gamereward_reward, gamereward_wallet, rentcar_payment, rentcar_reservation,
 };
 use lambda_http::request::LambdaRequest;
 use serde_json::Value;
@@ -221,9 +221,12 @@ async fn wallet_and_gift_samples_tell_their_story() {
     let (status, exchanged) = wallet.http("exchange-reward").await;
     assert_eq!((status, exchanged["status"].as_str()), (200, Some("Exchanged")), "{exchanged}");
 
-    // The sample call is the one wallet just made: the same gift comes back.
+    // The sample call is the one wallet just made: the same gift comes back,
+    // and gift's event of it, heard by wallet, changes nothing more.
     let reply = gift.internal("issue-gift").await;
     assert_eq!((reply["status"].as_u64(), &reply["body"]["giftId"]), (Some(200), &exchanged["giftId"]));
+    assert!(wallet.queue("follow-gift").await.is_empty());
+    assert_eq!(wallet.http("list-wallets").await.1[0]["giftId"], exchanged["giftId"]);
     let (status, issued) = gift.http("get-gift").await;
     assert_eq!((status, issued["status"].as_str()), (200, Some("Issued")));
     let (status, used) = gift.http("use-gift").await;
@@ -300,7 +303,8 @@ async fn rental_samples_tell_their_story() {
     assert_eq!(r2.state.status, Some(bookrental_reservation::reservation::Status::Rejected));
 
     // R1: delivery starts, is canceled by its owner (through delivery's
-    // internal function), and the late news of its start changes nothing.
+    // internal function), and the late news of its start, and of its cancel,
+    // changes nothing.
     assert!(delivery.queue("start-delivery").await.is_empty());
     let (status, started) = delivery.http("find-delivery").await;
     assert_eq!((status, started["status"].as_str()), (200, Some("Started")));
@@ -330,4 +334,63 @@ async fn rental_mypage_samples_tell_their_story() {
             "reservationStatus": "Delivered", "deliveryStatus": "Delivered", "stock": 2,
         }])
     );
+}
+
+#[tokio::test]
+async fn rentcar_reservation_and_payment_samples_tell_their_story() {
+    use rentcar_reservation::reservation::{Booking, Command};
+    let payment = Context::of("rentcar", rentcar_payment::FUNCTIONS);
+    let Function::Internal(approve) = payment.function("approve-payment") else {
+        panic!("approve-payment is internal")
+    };
+    let mut reservation = Context::of("rentcar", rentcar_reservation::FUNCTIONS);
+    reservation.deps.remotes.insert(rentcar_reservation::PAYMENT_FUNCTION.into(), Arc::new(InProcess(approve)));
+
+    // The catalog hears of car01 and of a rating of it.
+    assert!(reservation.queue("car-catalog").await.is_empty());
+    let (status, cars) = reservation.http("list-cars").await;
+    assert_eq!((status, &cars[0]["carNo"], &cars[0]["rating"]), (200, &Value::from("car01"), &Value::from(4.0)));
+    let (status, reserved) = reservation.http("reserve-car").await;
+    assert_eq!((status, reserved["amount"].as_u64()), (201, Some(20_000)), "{reserved}");
+
+    // The sample reservation R1 (alice, car01, 8 to 9 December), paid through payment's internal function.
+    let origin = framework::Origin { source: rentcar_reservation::SOURCE, correlation_id: R1.into() };
+    let booking = Booking {
+        reservation_id: R1.into(),
+        car_no: "car01".into(),
+        customer_id: "alice".into(),
+        rental_date: "2026-12-08".into(),
+        return_date: "2026-12-09".into(),
+        amount: 20_000,
+    };
+    rentcar_reservation::ledger::change(&*reservation.table, R1, &origin, None, |_| Command::Reserve(booking.clone()))
+        .await
+        .unwrap();
+    assert_eq!(reservation.http("get-reservation").await.1["status"], "Reserved");
+    let (status, paid) = reservation.http("pay-reservation").await;
+    assert_eq!((status, paid["status"].as_str()), (200, Some("Paid")), "{paid}");
+
+    // Payment's events heard (approved: already Paid; then canceled), and
+    // rental's: the reservation ends canceled by its payment, the days free.
+    assert!(reservation.queue("follow-payment").await.is_empty());
+    assert!(reservation.queue("follow-rental").await.is_empty());
+    let (_, canceled) = reservation.http("get-reservation").await;
+    assert_eq!(
+        (canceled["status"].as_str(), canceled["cancelReason"].as_str()),
+        (Some("Canceled"), Some("payment_canceled"))
+    );
+    let (status, refused) = reservation.http("cancel-reservation").await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (409, Some("invalid_state")));
+    assert!(reservation.queue("cancel-for-deleted-car").await.is_empty(), "car02 has no reservation");
+
+    // Payment: the sample approval is R1's (the same payment), canceled by
+    // its payer; the reservation's cancel and the car's return change nothing more.
+    let reply = payment.internal("approve-payment").await;
+    assert_eq!((reply["status"].as_u64(), &reply["body"]["paymentId"]), (Some(200), &paid["paymentId"]));
+    let (status, refunded) = payment.http("cancel-payment").await;
+    assert_eq!((status, refunded["status"].as_str()), (200, Some("Canceled")), "{refunded}");
+    assert!(payment.queue("refund-canceled-reservation").await.is_empty());
+    assert!(payment.queue("note-return").await.is_empty());
+    let (status, again) = payment.http("cancel-payment").await;
+    assert_eq!((status, again["error"]["code"].as_str()), (409, Some("invalid_state")));
 }

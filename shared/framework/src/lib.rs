@@ -17,6 +17,7 @@ pub mod refusal;
 pub mod relay;
 pub mod store;
 pub mod telemetry;
+pub mod testing;
 pub mod view;
 
 use std::collections::HashMap;

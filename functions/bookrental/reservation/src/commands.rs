@@ -85,7 +85,10 @@ pub async fn cancel_reservation(cancel: &Cancel, caller: &Caller, reservation_id
         CallError::Refused(refusal) => refusal.upstream("delivery_refused"),
     })?;
     let origin = Origin { source: SOURCE, correlation_id: reservation_id.to_owned() };
-    let done = execute::<Reservation, _>(table, reservation_id, &origin, None, |_| Command::Cancel).await?;
+    // Delivery is canceled now: the reservation follows. Its own
+    // `follow-delivery` would record the same from `DeliveryCanceled` should
+    // this commit be lost, and then this one changes nothing.
+    let done = execute::<Reservation, _>(table, reservation_id, &origin, None, |_| Command::DeliveryCanceled).await?;
     tracing::info!(reservation_id, "reservation canceled");
     Ok(done.aggregate.state)
 }
@@ -205,5 +208,31 @@ mod tests {
         assert!(matches!(refused, Err(Refused::Unavailable { .. })), "{refused:?}");
         let unchanged = crate::queries::get_reservation(&*table, &customer("alice"), &id).await.unwrap();
         assert_eq!(unchanged.status, Some(Status::Reserved));
+    }
+
+    #[tokio::test]
+    async fn a_cancel_whose_own_commit_was_lost_converges_from_deliverys_event() {
+        let inner = cataloging("p1").await;
+        let id = reserved(&inner, "p1").await;
+        let table: Arc<dyn Table> = Arc::new(framework::testing::FailNextTransaction::new(inner.clone()));
+        let lost = cancel_reservation(&cancel(&table, canceled_by_delivery()), &customer("alice"), &id).await;
+        assert!(matches!(lost, Err(Refused::Unavailable { .. })), "{lost:?}");
+        let stuck = crate::queries::get_reservation(&*inner, &customer("alice"), &id).await.unwrap();
+        assert_eq!(stuck.status, Some(Status::Reserved), "delivery is canceled, the reservation not yet");
+        let heard = crate::policies::follow_delivery::Inbound::DeliveryCanceled { reservation_id: id.clone() };
+        let envelope = Envelope {
+            event_id: "e-canceled".into(),
+            event_type: "DeliveryCanceled".into(),
+            source: "delivery".into(),
+            occurred_at: framework::now_rfc3339(),
+            correlation_id: id.clone(),
+            version: 2,
+            data: json!({}),
+        };
+        crate::policies::follow_delivery::on_event(inner.clone(), envelope, heard).await.unwrap();
+        let converged = crate::queries::get_reservation(&*inner, &customer("alice"), &id).await.unwrap();
+        assert_eq!(converged.status, Some(Status::Canceled));
+        let again = cancel_reservation(&cancel(&inner, canceled_by_delivery()), &customer("alice"), &id).await;
+        assert_eq!(again, Err(Refused::Domain(ReservationError::NotCancelable(Status::Canceled))));
     }
 }

@@ -34,11 +34,19 @@ pub struct Reservation {
 
 #[derive(Debug, Clone)]
 pub enum Command {
-    Reserve { reservation_id: String, product_id: String, customer_id: String },
+    Reserve {
+        reservation_id: String,
+        product_id: String,
+        customer_id: String,
+    },
     Reject,
     DeliveryStarted,
     Delivered,
+    /// The owner's cancel, checked before delivery is called.
     Cancel,
+    /// Delivery canceled the delivery (its answer to our call, or its
+    /// `DeliveryCanceled` heard by event): the reservation follows, once.
+    DeliveryCanceled,
 }
 
 /// The reservation context's events. `Reserved`, `ReservationRejected` and
@@ -96,6 +104,10 @@ impl Aggregate for Reservation {
                 Ok(vec![ReservationCanceled { reservation_id, product_id, customer_id }])
             }
             (Command::Cancel, Some(status)) => Err(ReservationError::NotCancelable(status)),
+            (Command::DeliveryCanceled, Some(status)) if status.cancelable() => {
+                Ok(vec![ReservationCanceled { reservation_id, product_id, customer_id }])
+            }
+            (Command::DeliveryCanceled, Some(_)) => Ok(vec![]),
         }
     }
 
@@ -136,6 +148,17 @@ mod tests {
 
     fn followed(status: Status) -> ReservationEvent {
         DeliveryFollowed { reservation_id: "r1".into(), status }
+    }
+
+    #[test]
+    fn a_canceled_delivery_cancels_the_reservation_once() {
+        given::<Reservation>([reserved(), followed(Status::Delivering)])
+            .when(Command::DeliveryCanceled)
+            .then_expect(vec![canceled()]);
+        given::<Reservation>([reserved(), canceled()]).when(Command::DeliveryCanceled).then_expect(vec![]);
+        given::<Reservation>([reserved(), followed(Status::Delivered)])
+            .when(Command::DeliveryCanceled)
+            .then_expect(vec![]);
     }
 
     #[test]

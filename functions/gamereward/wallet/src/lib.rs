@@ -8,12 +8,14 @@
 //! | query `list-wallets` | [`queries`] |
 //! | their routes | [`routes`] |
 //! | policy `issue-wallet-entry` (on reward's `RewardAllocated`) | [`policies::issue_wallet_entry`] |
+//! | policy `follow-gift` (on gift's `GiftIssued`: the exchange converges even when its own commit was lost) | [`policies::follow_gift`] |
 
 pub mod commands;
 pub mod queries;
 pub mod routes;
 pub mod wallet;
 pub mod policies {
+    pub mod follow_gift;
     pub mod issue_wallet_entry;
 }
 
@@ -47,5 +49,9 @@ pub const FUNCTIONS: Functions = &[
     Sticky {
         name: policies::issue_wallet_entry::ISSUE_WALLET_ENTRY,
         make: |name, deps| Function::policy(name, deps.table, policies::issue_wallet_entry::on_event),
+    },
+    Sticky {
+        name: policies::follow_gift::FOLLOW_GIFT,
+        make: |name, deps| Function::policy(name, deps.table, policies::follow_gift::on_event),
     },
 ];

@@ -38,7 +38,8 @@ pub enum Command {
         mission_id: String,
         customer_id: String,
     },
-    /// Gift has issued `gift_id` for this entry.
+    /// Gift has issued `gift_id` for this entry (its answer to our call, or
+    /// its `GiftIssued` heard by event).
     Exchange {
         gift_id: String,
         gift_name: String,
@@ -99,6 +100,12 @@ impl Aggregate for WalletEntry {
                 mission_id,
                 customer_id,
             }]),
+            // The same gift again (our call's answer, and gift's event): one exchange.
+            Command::Exchange { gift_id, .. }
+                if self.status == Some(Status::Exchanged) && self.gift_id.as_deref() == Some(gift_id.as_str()) =>
+            {
+                Ok(vec![])
+            }
             Command::Exchange { gift_id, gift_name } => {
                 self.exchangeable()?;
                 Ok(vec![WalletEvent::RewardExchanged {
@@ -192,7 +199,10 @@ mod tests {
 
     #[test]
     fn an_entry_is_exchanged_only_once() {
-        let refused = given::<WalletEntry>([issued(), exchanged()]).when(exchange()).then_refuse();
+        // The same gift again (our call's answer and gift's event) is one exchange.
+        given::<WalletEntry>([issued(), exchanged()]).when(exchange()).then_expect(vec![]);
+        let other = Command::Exchange { gift_id: "g2".into(), gift_name: "Movie Ticket".into() };
+        let refused = given::<WalletEntry>([issued(), exchanged()]).when(other).then_refuse();
         assert_eq!(refused, WalletError::AlreadyExchanged);
         assert_eq!(given::<WalletEntry>([]).when(exchange()).then_refuse(), WalletError::Unknown);
     }

@@ -73,6 +73,9 @@ impl Row {
             Inbound::RewardIssued { wallet_id, reward_id, .. } => {
                 fill(&mut self.reward_id, reward_id);
                 fill(&mut self.wallet_id, wallet_id);
+                // An entry is issued only for an allocated reward: the row
+                // need not wait for `RewardAllocated` to show it.
+                advance(&mut self.reward_status, "Allocated");
                 advance(&mut self.wallet_status, "Issued");
             }
             Inbound::RewardExchanged { wallet_id, reward_id, gift_id, .. } => {
