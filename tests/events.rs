@@ -14,7 +14,8 @@ use framework::{Deps, Function};
 use functions::{
     bookrental_delivery, bookrental_mypage, bookrental_product, bookrental_reservation, bookreservation_customer,
     bookreservation_reservation, bookreservation_stock, gamereward_gift, gamereward_mission, gamereward_mypage,
-    gamereward_reward, gamereward_wallet, rentcar_payment, rentcar_reservation,
+    gamereward_reward, gamereward_wallet, rentcar_car, rentcar_mypage, rentcar_payment, rentcar_rating, rentcar_rental,
+    rentcar_reservation,
 };
 use lambda_http::request::LambdaRequest;
 use serde_json::Value;
@@ -393,4 +394,43 @@ async fn rentcar_reservation_and_payment_samples_tell_their_story() {
     assert!(payment.queue("note-return").await.is_empty());
     let (status, again) = payment.http("cancel-payment").await;
     assert_eq!((status, again["error"]["code"].as_str()), (409, Some("invalid_state")));
+}
+
+#[tokio::test]
+async fn rentcar_car_rental_rating_and_mypage_samples_tell_their_story() {
+    // Car: registered, booked twice, one booking canceled and the other
+    // returned (released, whatever order), so nothing is live: deleted.
+    let car = Context::of("rentcar", rentcar_car::FUNCTIONS);
+    let (status, registered) = car.http("register-car").await;
+    assert_eq!((status, registered["status"].as_str()), (201, Some("Available")), "{registered}");
+    assert!(car.queue("follow-bookings").await.is_empty());
+    let (status, deleted) = car.http("delete-car").await;
+    assert_eq!((status, deleted["status"].as_str()), (200, Some("Deleted")), "{deleted}");
+
+    // Rental: one rental for an approval delivered twice, returned by staff;
+    // a payment canceled before its approval was heard closes the other.
+    let rental = Context::of("rentcar", rentcar_rental::FUNCTIONS);
+    assert!(rental.queue("start-rental").await.is_empty());
+    let (status, found) = rental.http("find-rental").await;
+    assert_eq!((status, found["status"].as_str()), (200, Some("Rented")), "{found}");
+    let (status, returned) = rental.http("return-car").await;
+    assert_eq!((status, returned["status"].as_str()), (200, Some("Returned")), "{returned}");
+    assert!(rental.queue("cancel-rental").await.is_empty());
+
+    // Rating: it hears the return before the rental (reordered), then the
+    // renter rates once.
+    let rating = Context::of("rentcar", rentcar_rating::FUNCTIONS);
+    assert!(rating.queue("note-rental").await.is_empty());
+    let (status, rated) = rating.http("rate-car").await;
+    assert_eq!((status, rated["stars"].as_u64()), (201, Some(4)), "{rated}");
+    let (status, twice) = rating.http("rate-car").await;
+    assert_eq!((status, twice["error"]["code"].as_str()), (409, Some("already_rated")));
+
+    // MyPage: one row per reservation, whatever order its events came in.
+    let mypage = Context::of("rentcar", rentcar_mypage::FUNCTIONS);
+    assert!(mypage.queue("mypage-view").await.is_empty());
+    let (status, rows) = mypage.http("get-mypage").await;
+    assert_eq!(status, 200);
+    let row = rows.as_array().and_then(|r| r.iter().find(|r| r["stars"] == 4)).expect("the rated reservation's row");
+    assert_eq!((&row["rentalStatus"], &row["paymentStatus"]), (&Value::from("Returned"), &Value::from("Approved")));
 }

@@ -49,6 +49,11 @@ async fn the_relay_publishes_every_outbox_record_in_order() {
         ("gamereward/relay-reward.json", vec!["RewardAllocated"]),
         ("gamereward/relay-wallet.json", vec!["RewardIssued"]),
         ("gamereward/relay-gift.json", vec!["GiftIssued"]),
+        ("rentcar/relay-car.json", vec!["CarRegistered"]),
+        ("rentcar/relay-reservation.json", vec!["CarReserved"]),
+        ("rentcar/relay-payment.json", vec!["PaymentApproved"]),
+        ("rentcar/relay-rental.json", vec!["CarRented"]),
+        ("rentcar/relay-rating.json", vec!["CarRated"]),
     ] {
         let publisher = Recording::default();
         let response = aws_adapters::relay::handle(sample(file), &publisher, &*outbox()).await;
