@@ -33,6 +33,12 @@ pub const CONTEXTS: &[Context] = &[
     Context { system: "rentcar", name: "rental", binary: "rentcar-rental", functions: rentcar_rental::FUNCTIONS, aggregates: rentcar_rental::AGGREGATES },
     Context { system: "rentcar", name: "rating", binary: "rentcar-rating", functions: rentcar_rating::FUNCTIONS, aggregates: rentcar_rating::AGGREGATES },
     Context { system: "rentcar", name: "mypage", binary: "rentcar-mypage", functions: rentcar_mypage::FUNCTIONS, aggregates: rentcar_mypage::AGGREGATES },
+    Context { system: "productorder", name: "order", binary: "productorder-order", functions: productorder_order::FUNCTIONS, aggregates: productorder_order::AGGREGATES },
+    Context { system: "productorder", name: "pay", binary: "productorder-pay", functions: productorder_pay::FUNCTIONS, aggregates: productorder_pay::AGGREGATES },
+    Context { system: "productorder", name: "product", binary: "productorder-product", functions: productorder_product::FUNCTIONS, aggregates: productorder_product::AGGREGATES },
+    Context { system: "productorder", name: "delivery", binary: "productorder-delivery", functions: productorder_delivery::FUNCTIONS, aggregates: productorder_delivery::AGGREGATES },
+    Context { system: "productorder", name: "notice", binary: "productorder-notice", functions: productorder_notice::FUNCTIONS, aggregates: productorder_notice::AGGREGATES },
+    Context { system: "productorder", name: "customercenter", binary: "productorder-customercenter", functions: productorder_customercenter::FUNCTIONS, aggregates: productorder_customercenter::AGGREGATES },
 ];
 
 pub use bookrental_delivery;
@@ -47,6 +53,12 @@ pub use gamereward_mission;
 pub use gamereward_mypage;
 pub use gamereward_reward;
 pub use gamereward_wallet;
+pub use productorder_customercenter;
+pub use productorder_delivery;
+pub use productorder_notice;
+pub use productorder_order;
+pub use productorder_pay;
+pub use productorder_product;
 pub use rentcar_car;
 pub use rentcar_mypage;
 pub use rentcar_payment;

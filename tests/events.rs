@@ -14,8 +14,9 @@ use framework::{Deps, Function};
 use functions::{
     bookrental_delivery, bookrental_mypage, bookrental_product, bookrental_reservation, bookreservation_customer,
     bookreservation_reservation, bookreservation_stock, gamereward_gift, gamereward_mission, gamereward_mypage,
-    gamereward_reward, gamereward_wallet, rentcar_car, rentcar_mypage, rentcar_payment, rentcar_rating, rentcar_rental,
-    rentcar_reservation,
+    gamereward_reward, gamereward_wallet, productorder_customercenter, productorder_delivery, productorder_notice,
+    productorder_order, productorder_pay, productorder_product, rentcar_car, rentcar_mypage, rentcar_payment,
+    rentcar_rating, rentcar_rental, rentcar_reservation,
 };
 use lambda_http::request::LambdaRequest;
 use serde_json::Value;
@@ -433,4 +434,72 @@ async fn rentcar_car_rental_rating_and_mypage_samples_tell_their_story() {
     assert_eq!(status, 200);
     let row = rows.as_array().and_then(|r| r.iter().find(|r| r["stars"] == 4)).expect("the rated reservation's row");
     assert_eq!((&row["rentalStatus"], &row["paymentStatus"]), (&Value::from("Returned"), &Value::from("Approved")));
+}
+
+#[tokio::test]
+async fn productorder_samples_tell_their_story() {
+    use productorder_order::order::{Command, Draft, Order};
+    // Pay, and order placing through it; then the sample order O1 (alice, 2
+    // mugs) that the rest of the story follows.
+    let pay = Context::of("productorder", productorder_pay::FUNCTIONS);
+    let Function::Internal(approve) = pay.function("approve-pay") else { panic!("approve-pay is internal") };
+    let mut order = Context::of("productorder", productorder_order::FUNCTIONS);
+    order.deps.remotes.insert(productorder_order::PAY_FUNCTION.into(), Arc::new(InProcess(approve)));
+    assert!(order.queue("product-prices").await.is_empty());
+    let (status, placed) = order.http("place-order").await;
+    assert_eq!((status, placed["status"].as_str()), (201, Some("Ordered")), "{placed}");
+    let draft = Draft {
+        order_id: R1.into(),
+        item_cd: "ITEM-001".into(),
+        quantity: 2,
+        address: "Seoul, Jongno-gu 1".into(),
+        customer_id: "alice".into(),
+        amount: 24_000,
+    };
+    framework::commit::record::<Order, _>(&*order.table, R1, None, |_| Command::Place(draft.clone())).await.unwrap();
+    assert_eq!(order.http("get-order").await.0, 404, "a pending order is not an order yet");
+    assert!(order.queue("follow-pay").await.is_empty(), "approved: Ordered; a refund for a cancel changes nothing");
+    assert!(order.queue("follow-delivery").await.is_empty());
+    let (status, shipping) = order.http("get-order").await;
+    assert_eq!((status, shipping["status"].as_str()), (200, Some("Shipping")), "{shipping}");
+    let (status, late) = order.http("cancel-order").await;
+    assert_eq!((status, late["error"]["code"].as_str()), (409, Some("invalid_state")), "too late to cancel");
+    let reply = pay.internal("approve-pay").await;
+    assert_eq!(reply["status"].as_u64(), Some(200), "{reply}");
+    assert!(pay.queue("refund").await.is_empty());
+
+    // Product: added, restocked, stock taken for two orders (one delivered
+    // twice) and short for a third, one canceled and given back once.
+    let product = Context::of("productorder", productorder_product::FUNCTIONS);
+    assert_eq!(product.http("add-product").await.0, 201);
+    assert_eq!(product.http("increase-stock").await.1["quantity"], 15);
+    assert!(product.queue("take-stock").await.is_empty());
+    assert_eq!(product.http("get-product").await.1["quantity"], 10);
+    assert!(product.queue("restore-stock").await.is_empty());
+    let (status, items) = product.http("list-products").await;
+    assert_eq!((status, &items[0]["quantity"]), (200, &Value::from(13)));
+
+    // Delivery: O1's parcel prepared (heard twice), started, completed;
+    // the canceled order's parcel canceled.
+    let delivery = Context::of("productorder", productorder_delivery::FUNCTIONS);
+    assert!(delivery.queue("create-delivery").await.is_empty());
+    assert_eq!(delivery.http("find-delivery").await.1["status"], "Prepared");
+    assert_eq!(delivery.http("start-delivery").await.1["status"], "Started");
+    assert_eq!(delivery.http("complete-delivery").await.1["status"], "Completed");
+    assert!(delivery.queue("cancel-delivery").await.is_empty());
+
+    // Notices, one per notifying event even when it comes twice; and the
+    // customer center's row, whatever order its events came in.
+    let notice = Context::of("productorder", productorder_notice::FUNCTIONS);
+    assert!(notice.queue("notify-customer").await.is_empty());
+    let (_, notices) = notice.http("list-notifications").await;
+    assert_eq!(notices.as_array().map(Vec::len), Some(3), "{notices}");
+    let center = Context::of("productorder", productorder_customercenter::FUNCTIONS);
+    assert!(center.queue("customercenter-view").await.is_empty());
+    let (_, rows) = center.http("get-customercenter").await;
+    let row = rows.as_array().and_then(|r| r.iter().find(|r| r["orderId"] == R1)).expect("O1's row");
+    assert_eq!(
+        (&row["orderStatus"], &row["paymentStatus"], &row["deliveryStatus"]),
+        (&Value::from("Delivered"), &Value::from("Approved"), &Value::from("Completed"))
+    );
 }

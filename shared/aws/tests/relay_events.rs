@@ -54,6 +54,10 @@ async fn the_relay_publishes_every_outbox_record_in_order() {
         ("rentcar/relay-payment.json", vec!["PaymentApproved"]),
         ("rentcar/relay-rental.json", vec!["CarRented"]),
         ("rentcar/relay-rating.json", vec!["CarRated"]),
+        ("productorder/relay-order.json", vec!["Ordered"]),
+        ("productorder/relay-pay.json", vec!["PayApproved"]),
+        ("productorder/relay-product.json", vec!["DeliveryPrepared"]),
+        ("productorder/relay-delivery.json", vec!["DeliveryStarted"]),
     ] {
         let publisher = Recording::default();
         let response = aws_adapters::relay::handle(sample(file), &publisher, &*outbox()).await;

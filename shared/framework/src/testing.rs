@@ -1,7 +1,7 @@
 //! For tests that make a fault happen: stores that fail on cue.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::store::{BoxFuture, Item, Key, Query, StoreError, Table, WriteOp};
 
@@ -11,12 +11,18 @@ use crate::store::{BoxFuture, Item, Key, Query, StoreError, Table, WriteOp};
 /// through.
 pub struct FailNextTransaction {
     inner: Arc<dyn Table>,
-    armed: AtomicBool,
+    /// Transactions to let through before the one that fails.
+    before: AtomicUsize,
 }
 
 impl FailNextTransaction {
     pub fn new(inner: Arc<dyn Table>) -> Self {
-        Self { inner, armed: AtomicBool::new(true) }
+        Self::after(inner, 0)
+    }
+
+    /// Lets `passing` transactions through, then fails one.
+    pub fn after(inner: Arc<dyn Table>, passing: usize) -> Self {
+        Self { inner, before: AtomicUsize::new(passing + 1) }
     }
 }
 
@@ -30,7 +36,8 @@ impl Table for FailNextTransaction {
     }
 
     fn transact(&self, ops: Vec<WriteOp>) -> BoxFuture<'_, Result<(), StoreError>> {
-        if self.armed.swap(false, Ordering::SeqCst) {
+        let left = self.before.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).unwrap_or(0);
+        if left == 1 {
             return Box::pin(std::future::ready(Err(StoreError::Unavailable("the commit was lost".into()))));
         }
         self.inner.transact(ops)

@@ -1,0 +1,14 @@
+//! The notice context's query, typed.
+
+use framework::http::Caller;
+use framework::refusal::{NoRefusal, Refused};
+use framework::store::Table;
+
+use crate::notifications::{self, Notification};
+
+pub type Outcome<T> = Result<T, Refused<NoRefusal>>;
+
+/// `list-notifications`: the caller's own, oldest first.
+pub async fn list_notifications(table: &dyn Table, caller: &Caller) -> Outcome<Vec<Notification>> {
+    Ok(notifications::of_customer(table, &caller.sub).await?)
+}

@@ -1,0 +1,16 @@
+//! The route of the notice context: it turns its request into a typed
+//! query, and the notifications into the contract's JSON.
+
+use std::sync::Arc;
+
+use framework::http::{self, ApiError, Caller};
+use framework::store::Table;
+use lambda_http::{Body, Request, Response};
+
+use crate::queries;
+
+/// `GET /notifications` (customer): the caller's own, oldest first.
+pub async fn list_notifications(table: Arc<dyn Table>, request: Request) -> Result<Response<Body>, ApiError> {
+    let caller = Caller::of(&request)?;
+    http::ok(&queries::list_notifications(&*table, &caller).await?)
+}

@@ -1,0 +1,275 @@
+//! The routes of the product context: each turns its request into a typed
+//! command or query, and the outcome into the contract's JSON. The
+//! context's own refusals become the contract's errors here, in one place.
+
+use std::sync::Arc;
+
+use framework::http::{self, ApiError, Caller};
+use framework::store::Table;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::commands::{self, AddProduct, IncreaseStock};
+use crate::product::{Product, ProductError};
+use crate::queries;
+
+type Reply = Result<Response<Body>, ApiError>;
+
+impl From<ProductError> for ApiError {
+    fn from(e: ProductError) -> Self {
+        match e {
+            ProductError::AlreadyAdded { item_cd } => {
+                ApiError::conflict("already_added", format!("Item {item_cd} is added already; restock it instead."))
+            }
+            ProductError::Unknown => ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such item."),
+        }
+    }
+}
+
+/// An item as the contract shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductView<'a> {
+    item_cd: &'a str,
+    name: &'a str,
+    price: u64,
+    quantity: u64,
+}
+
+impl<'a> From<&'a Product> for ProductView<'a> {
+    fn from(p: &'a Product) -> Self {
+        Self { item_cd: &p.item_cd, name: &p.name, price: p.price, quantity: p.quantity }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AddBody {
+    item_cd: String,
+    name: String,
+    price: i64,
+    quantity: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncreaseBody {
+    quantity: i64,
+}
+
+const MAX_ITEM_CD: usize = 32;
+const MAX_NAME: usize = 100;
+const MAX_PRICE: u64 = 10_000_000;
+const MAX_QUANTITY: u64 = 1_000_000;
+
+/// 1 to 32 letters, digits, `-` or `_`: it is part of a URL (`/products/{itemCd}`).
+fn item_cd(value: &str) -> Result<String, ApiError> {
+    let valid = !value.is_empty()
+        && value.len() <= MAX_ITEM_CD
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(ApiError::invalid_field("itemCd", format!("must be 1 to {MAX_ITEM_CD} letters, digits, '-' or '_'")))
+    }
+}
+
+/// A whole number from `min` to `max`, or the contract's `400` naming `field`.
+fn whole(field: &str, value: i64, min: u64, max: u64) -> Result<u64, ApiError> {
+    u64::try_from(value)
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| ApiError::invalid_field(field, format!("must be a whole number from {min} to {max}")))
+}
+
+/// `POST /products {itemCd, name, price, quantity}` (staff) → 201 with `Location`.
+pub async fn add_product(table: Arc<dyn Table>, request: Request) -> Reply {
+    let caller = Caller::of(&request)?;
+    // Before the body is read: a customer learns nothing of its validation.
+    caller.require_staff()?;
+    let input: AddBody = http::body(&request)?;
+    let command = AddProduct {
+        item_cd: item_cd(&input.item_cd)?,
+        name: http::text_field("name", &input.name, MAX_NAME)?,
+        price: whole("price", input.price, 1, MAX_PRICE)?,
+        quantity: whole("quantity", input.quantity, 0, MAX_QUANTITY)?,
+    };
+    let product = commands::add_product(&*table, &caller, command).await?;
+    http::created(&format!("/products/{}", product.item_cd), &ProductView::from(&product))
+}
+
+/// `POST /products/{itemCd}/stock {quantity}` (staff) → 200 with the new quantity.
+pub async fn increase_stock(table: Arc<dyn Table>, request: Request) -> Reply {
+    let caller = Caller::of(&request)?;
+    // Before the path and body are read, as for `add-product`.
+    caller.require_staff()?;
+    let item_cd = http::path_param(&request, "itemCd")?;
+    let input: IncreaseBody = http::body(&request)?;
+    let command = IncreaseStock { item_cd, quantity: whole("quantity", input.quantity, 1, MAX_QUANTITY)? };
+    let product = commands::increase_stock(&*table, &caller, command).await?;
+    http::ok(&ProductView::from(&product))
+}
+
+/// `GET /products` (any user): every item, by item code.
+pub async fn list_products(table: Arc<dyn Table>, request: Request) -> Reply {
+    Caller::of(&request)?;
+    let products = queries::list_products(&*table).await?;
+    http::ok(&products.iter().map(ProductView::from).collect::<Vec<_>>())
+}
+
+/// `GET /products/{itemCd}` (any user).
+pub async fn get_product(table: Arc<dyn Table>, request: Request) -> Reply {
+    Caller::of(&request)?;
+    let item_cd = http::path_param(&request, "itemCd")?;
+    let product = queries::get_product(&*table, &item_cd).await?;
+    http::ok(&ProductView::from(&product))
+}
+
+#[cfg(test)]
+mod tests {
+    use embedded::SqliteTable;
+
+    use super::*;
+
+    /// An API Gateway (HTTP API) request as the JWT authorizer hands it over.
+    fn request(method: &str, path: &str, staff: bool, body: Option<&str>) -> Request {
+        let mut claims = serde_json::json!({ "sub": if staff { "bob" } else { "alice" } });
+        if staff {
+            claims["cognito:groups"] = "[staff]".into();
+        }
+        let item_cd = path.strip_prefix("/products/").map(|rest| rest.trim_end_matches("/stock"));
+        let event = serde_json::json!({
+            "version": "2.0",
+            "routeKey": format!("{method} {path}"),
+            "rawPath": path,
+            "rawQueryString": "",
+            "headers": { "content-type": "application/json" },
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "api",
+                "authorizer": { "jwt": { "claims": claims, "scopes": null } },
+                "domainName": "api.example.com",
+                "domainPrefix": "api",
+                "http": {
+                    "method": method,
+                    "path": path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "203.0.113.7",
+                    "userAgent": "test"
+                },
+                "requestId": "req",
+                "routeKey": format!("{method} {path}"),
+                "stage": "$default",
+                "time": "22/Nov/2026:10:00:00 +0000",
+                "timeEpoch": 1795341600000u64
+            },
+            "pathParameters": item_cd.map(|item_cd| serde_json::json!({ "itemCd": item_cd })),
+            "body": body,
+            "isBase64Encoded": false
+        });
+        let event: lambda_http::request::LambdaRequest = serde_json::from_value(event).expect("an HTTP API request");
+        event.into()
+    }
+
+    fn table() -> Arc<dyn Table> {
+        Arc::new(SqliteTable::open(None).unwrap())
+    }
+
+    fn json(response: &Response<Body>) -> serde_json::Value {
+        serde_json::from_slice(response.body().as_ref()).unwrap()
+    }
+
+    const MOUSE: &str = r#"{"itemCd":"ITEM-001","name":"Wireless Mouse","price":12000,"quantity":10}"#;
+
+    #[test]
+    fn an_item_code_is_letters_digits_dashes_and_underscores() {
+        assert_eq!(item_cd("ITEM-001_a").unwrap(), "ITEM-001_a");
+        for bad in ["", "ITEM 001", "ITEM/001", "상품1", &"x".repeat(33)] {
+            assert_eq!(item_cd(bad).unwrap_err().field.as_deref(), Some("itemCd"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn each_refusal_is_the_contracts_status() {
+        let answer = |e: ProductError| {
+            let e = ApiError::from(e);
+            (e.status.as_u16(), e.code)
+        };
+        assert_eq!(answer(ProductError::AlreadyAdded { item_cd: "ITEM-001".into() }), (409, "already_added"));
+        assert_eq!(answer(ProductError::Unknown), (404, "not_found"));
+    }
+
+    #[tokio::test]
+    async fn adding_answers_201_with_the_item_and_its_location_then_409() {
+        let table = table();
+        let response = add_product(table.clone(), request("POST", "/products", true, Some(MOUSE))).await.unwrap();
+        assert_eq!(response.status().as_u16(), 201);
+        assert_eq!(response.headers()["location"], "/products/ITEM-001");
+        assert_eq!(
+            json(&response),
+            serde_json::json!({"itemCd": "ITEM-001", "name": "Wireless Mouse", "price": 12000, "quantity": 10})
+        );
+        let again = add_product(table.clone(), request("POST", "/products", true, Some(MOUSE))).await.unwrap_err();
+        assert_eq!((again.status.as_u16(), again.code), (409, "already_added"));
+    }
+
+    #[tokio::test]
+    async fn a_bad_field_is_named_and_a_customer_is_refused_before_the_body_is_read() {
+        let table = table();
+        for (body, field) in [
+            (r#"{"itemCd":"ITEM 001","name":"Mouse","price":12000,"quantity":10}"#, "itemCd"),
+            (r#"{"itemCd":"ITEM-001","name":" ","price":12000,"quantity":10}"#, "name"),
+            (r#"{"itemCd":"ITEM-001","name":"Mouse","price":0,"quantity":10}"#, "price"),
+            (r#"{"itemCd":"ITEM-001","name":"Mouse","price":10000001,"quantity":10}"#, "price"),
+            (r#"{"itemCd":"ITEM-001","name":"Mouse","price":12.5,"quantity":10}"#, "price"),
+            (r#"{"itemCd":"ITEM-001","name":"Mouse","price":12000,"quantity":-1}"#, "quantity"),
+            (r#"{"itemCd":"ITEM-001","name":"Mouse","price":12000,"quantity":1000001}"#, "quantity"),
+            (r#"{"itemCd":"ITEM-001","name":"Mouse","price":12000}"#, "quantity"),
+        ] {
+            let refused = add_product(table.clone(), request("POST", "/products", true, Some(body))).await.unwrap_err();
+            assert_eq!((refused.status.as_u16(), refused.field.as_deref()), (400, Some(field)), "{body}");
+        }
+        let long_name = format!(r#"{{"itemCd":"ITEM-001","name":"{}","price":1,"quantity":0}}"#, "n".repeat(101));
+        let refused =
+            add_product(table.clone(), request("POST", "/products", true, Some(&long_name))).await.unwrap_err();
+        assert_eq!(refused.field.as_deref(), Some("name"));
+        let refused =
+            add_product(table.clone(), request("POST", "/products", false, Some("not json"))).await.unwrap_err();
+        assert_eq!(refused.status.as_u16(), 403);
+        assert_eq!(
+            json(&list_products(table, request("GET", "/products", false, None)).await.unwrap()),
+            serde_json::json!([])
+        );
+    }
+
+    #[tokio::test]
+    async fn restocking_answers_200_with_the_new_quantity() {
+        let table = table();
+        let restock = |staff: bool, body: &'static str| {
+            increase_stock(table.clone(), request("POST", "/products/ITEM-001/stock", staff, Some(body)))
+        };
+        assert_eq!(restock(true, r#"{"quantity":5}"#).await.unwrap_err().status.as_u16(), 404);
+        add_product(table.clone(), request("POST", "/products", true, Some(MOUSE))).await.unwrap();
+        assert_eq!(restock(false, r#"{"quantity":5}"#).await.unwrap_err().status.as_u16(), 403);
+        for bad in [r#"{"quantity":0}"#, r#"{"quantity":1000001}"#, r#"{}"#] {
+            let refused = restock(true, bad).await.unwrap_err();
+            assert_eq!((refused.status.as_u16(), refused.field.as_deref()), (400, Some("quantity")), "{bad}");
+        }
+        let response = restock(true, r#"{"quantity":5}"#).await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(json(&response)["quantity"], 15);
+    }
+
+    #[tokio::test]
+    async fn any_user_reads_the_items() {
+        let table = table();
+        add_product(table.clone(), request("POST", "/products", true, Some(MOUSE))).await.unwrap();
+        let list = list_products(table.clone(), request("GET", "/products", false, None)).await.unwrap();
+        assert_eq!(json(&list)[0]["itemCd"], "ITEM-001");
+        let one = get_product(table.clone(), request("GET", "/products/ITEM-001", false, None)).await.unwrap();
+        assert_eq!(json(&one)["price"], 12000);
+        let none = get_product(table.clone(), request("GET", "/products/ITEM-404", false, None)).await.unwrap_err();
+        assert_eq!(none.status.as_u16(), 404);
+    }
+}
