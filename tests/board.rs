@@ -127,3 +127,74 @@ fn every_event_on_a_board_is_one_its_aggregates_raise() {
     }
     assert!(problems.is_empty(), "the code and the boards disagree:\n  {}", problems.join("\n  "));
 }
+
+/// Each route's `who` is what its handler enforces, checked through the
+/// running handler with its sample request under other callers: no token →
+/// `401`; a staff route refuses a customer (`403`) and lets staff through;
+/// a user or customer route lets any signed-in customer through. (An owner
+/// route's stranger meets an item that exists only in each system's stories:
+/// their authorization matrices check it.)
+#[tokio::test]
+async fn every_route_enforces_the_role_its_board_declares() {
+    use board::Who;
+    use lambda_http::request::LambdaRequest;
+
+    let mut problems = Vec::new();
+    for board in boards() {
+        for (context_name, context) in &board.contexts {
+            let code = crate_of(&board.system, context_name);
+            for function in context.functions() {
+                let (Some(route), Some(who)) = (function.route, function.who) else { continue };
+                let path =
+                    acceptance::repo_root().join("events").join(&board.system).join(format!("{}.json", function.name));
+                let sample: serde_json::Value = serde_json::from_str(
+                    &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+                )
+                .unwrap();
+                let as_caller = |claims: Option<serde_json::Value>| {
+                    let mut request = sample.clone();
+                    match claims {
+                        Some(claims) => request["requestContext"]["authorizer"]["jwt"]["claims"] = claims,
+                        None => {
+                            request["requestContext"].as_object_mut().unwrap().remove("authorizer");
+                        }
+                    }
+                    serde_json::from_value::<LambdaRequest>(request).expect("an API Gateway request")
+                };
+                let status = |request: LambdaRequest| async {
+                    let table: Arc<dyn framework::Table> = Arc::new(embedded::SqliteTable::open(None).unwrap());
+                    let Some(Function::Http(run)) =
+                        framework::function(code.functions, function.name, Deps::new(table))
+                    else {
+                        panic!("{} is not an HTTP function", function.name)
+                    };
+                    run(request.into()).await.status().as_u16()
+                };
+                let customer = serde_json::json!({"sub": "mallory"});
+                let staff = serde_json::json!({"sub": "bob", "cognito:groups": "[staff]"});
+                let at = format!("{}.{context_name}.{} ({route}, {who})", board.system, function.name);
+                let anonymous = status(as_caller(None)).await;
+                if anonymous != 401 {
+                    problems.push(format!("{at}: {anonymous} without a token, not 401"));
+                }
+                let as_customer = status(as_caller(Some(customer))).await;
+                match who {
+                    Who::Staff if as_customer != 403 => {
+                        problems.push(format!("{at}: a customer got {as_customer}, not 403"))
+                    }
+                    Who::User | Who::Customer if matches!(as_customer, 401 | 403) => {
+                        problems.push(format!("{at}: a customer got {as_customer}"))
+                    }
+                    _ => {}
+                }
+                if who == Who::Staff {
+                    let as_staff = status(as_caller(Some(staff))).await;
+                    if matches!(as_staff, 401 | 403) {
+                        problems.push(format!("{at}: staff got {as_staff}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "routes disagree with their boards' who:\n  {}", problems.join("\n  "));
+}
