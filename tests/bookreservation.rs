@@ -574,6 +574,44 @@ fn bad_input_gets_the_contracts_error_and_changes_nothing(backend: Backend) {
     assert_eq!(snapshot(&w, &[&reserved, &canceled]), before, "bad input changed state");
 }
 
+/// A body over 16 KiB is refused before it is parsed (`413`), on every route,
+/// and changes nothing.
+fn a_body_over_16_kib_is_refused_and_changes_nothing(backend: Backend) {
+    let w = World::new(backend);
+    w.receive("isbn-1", "Clean Code", 1);
+    let padding = " ".repeat(16 * 1024);
+    let oversized = format!(r#"{{"bookId":"isbn-1"{padding}}}"#);
+    let reply = w.client.post("/reservations", Some(&w.alice), &oversized);
+    assert_eq!((reply.status, reply.code()), (413, "payload_too_large"), "{reply:?}");
+    let fits = format!(r#"{{"bookId":"isbn-none"{}}}"#, &padding[..16 * 1024 - 22]);
+    let reply = w.client.post("/reservations", Some(&w.alice), &fits);
+    assert_eq!((reply.status, reply.code()), (404, "not_found"), "16 KiB is read: {reply:?}");
+    let staff = w.client.post(
+        "/stocks",
+        Some(&w.staff),
+        &format!(r#"{{"bookId":"isbn-1","title":"x","quantity":5{padding}}}"#),
+    );
+    assert_eq!(staff.status, 413);
+    assert_eq!(w.stock("isbn-1")["quantity"], 1, "the refused receipt changed nothing");
+}
+
+/// What a web page in the developer's browser could send to the control API
+/// is refused: a form's content type, and a host name that is not this
+/// machine (DNS rebinding). The switch stays as it was.
+fn the_control_api_refuses_what_a_browser_page_could_send(backend: Backend) {
+    let w = World::new(backend);
+    let stop = "/_local/bookreservation/contexts/stock/stop";
+    let form = w.client.runner_post_with(stop, &[("content-type", "text/plain")], "");
+    assert_eq!((form.status, form.code()), (415, "unsupported_media_type"), "{form:?}");
+    let rebound =
+        w.client.runner_post_with(stop, &[("content-type", "application/json"), ("host", "evil.example:3000")], "");
+    assert_eq!(rebound.status, 403, "{rebound:?}");
+    assert!(w.queue("ReserveStockFunction")["consuming"] == true, "still consuming");
+    let json = w.client.runner_post(stop, "");
+    assert_eq!(json.status, 200, "{json:?}");
+    assert!(w.queue("ReserveStockFunction")["consuming"] == false);
+}
+
 on_both_backends!(
     health_answers_without_a_token,
     received_stock_lets_a_reservation_through_and_takes_one_copy,
@@ -589,4 +627,6 @@ on_both_backends!(
     bad_input_gets_the_contracts_error_and_changes_nothing,
     an_acknowledged_reservation_survives_kill_9_and_resolves_after_restart,
     events_a_broken_relay_never_published_are_swept_and_delivered_once,
+    a_body_over_16_kib_is_refused_and_changes_nothing,
+    the_control_api_refuses_what_a_browser_page_could_send,
 );

@@ -55,7 +55,7 @@ impl Authorizer {
             _ => {
                 std::fs::create_dir_all(data_dir)?;
                 let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-                std::fs::write(&path, &secret)?;
+                write_owner_only(&path, &secret)?;
                 secret
             }
         };
@@ -104,9 +104,34 @@ fn flatten(value: &Value) -> String {
     }
 }
 
+/// The key signs every token the runner accepts: readable by its owner
+/// only (other users of the machine could mint staff tokens with it).
+fn write_owner_only(path: &Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(secret.as_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_key_file_is_made_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        // With LOCAL_JWT_SECRET set no file is made: nothing to check.
+        if std::env::var_os("LOCAL_JWT_SECRET").is_some() {
+            return;
+        }
+        Authorizer::from_data_dir(dir.path()).unwrap();
+        let mode = std::fs::metadata(dir.path().join("jwt-secret")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 
     #[test]
     fn a_minted_token_passes_with_groups_flattened_as_the_http_api_does() {

@@ -58,7 +58,7 @@ pub(crate) async fn sweep_now(
 pub(crate) fn router(shared: Arc<Shared>, bind: SocketAddr) -> Router {
     let mut inspect = Router::new().route("/health", get(health));
     if bind.ip().is_loopback() {
-        inspect = inspect
+        let control = Router::new()
             .route("/_local/queues", get(queues))
             .route("/_local/circuits", get(list_circuits))
             .route("/_local/{system}/contexts/{context}/calls", get(get_calls).post(set_calls))
@@ -66,11 +66,44 @@ pub(crate) fn router(shared: Arc<Shared>, bind: SocketAddr) -> Router {
             .route("/_local/{system}/contexts/{context}/start", post(start_context))
             .route("/_local/{system}/queues/{queue}/redrive", post(redrive))
             .route("/_local/{system}/contexts/{context}/sweep", post(sweep_now))
-            .route("/_local/{system}/events", post(publish));
+            .route("/_local/{system}/events", post(publish))
+            .layer(axum::middleware::from_fn(same_machine_only));
+        inspect = inspect.merge(control);
     } else {
         tracing::warn!(listen = %bind, "not a loopback address: the /_local control API is off");
     }
     inspect.with_state(shared)
+}
+
+/// A web page in the developer's browser must not drive the control API:
+/// a `POST` must say it sends JSON (which a cross-site form cannot without a
+/// preflight, which is never answered), and every request must name this
+/// machine as its host (a rebinding DNS name does not).
+async fn same_machine_only(request: axum::extract::Request, next: axum::middleware::Next) -> AxumResponse {
+    let host = request.headers().get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let name = host
+        .rsplit_once(':')
+        .map_or(host, |(name, port)| if port.chars().all(|c| c.is_ascii_digit()) { name } else { host });
+    if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
+        return error_response(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "The control API answers only to this machine (Host).",
+        );
+    }
+    let json = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|c| c.to_str().ok())
+        .is_some_and(|c| c.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+    if request.method() == axum::http::Method::POST && !json {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "The control API takes JSON: send Content-Type: application/json.",
+        );
+    }
+    next.run(request).await
 }
 
 pub(crate) async fn health(State(shared): State<Arc<Shared>>) -> AxumResponse {

@@ -78,10 +78,12 @@ pub(crate) async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, 
             return error_response(StatusCode::UNAUTHORIZED, "unauthorized", "A valid bearer token is required.");
         }
     };
-    let body = match axum::body::to_bytes(body, 6 * 1024 * 1024).await {
+    // Refused before it is read whole, as the function would refuse it.
+    let body = match axum::body::to_bytes(body, framework::http::MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return error_response(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The body is too large.");
+            let refused = framework::http::ApiError::payload_too_large();
+            return error_response(refused.status, refused.code, &refused.message);
         }
     };
     let path_parameters: HashMap<&str, &str> = params.iter().collect();

@@ -269,7 +269,16 @@ impl Client {
 
     /// Calls the runner's own API (`/health`, `/_local/...`).
     pub fn runner_post(&self, path: &str, body: &str) -> Reply {
-        read(self.agent.post(format!("{}{path}", self.root)).send(body))
+        read(self.agent.post(format!("{}{path}", self.root)).header("content-type", "application/json").send(body))
+    }
+
+    /// A `POST` to the runner's own API with the headers given (no others).
+    pub fn runner_post_with(&self, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        let mut request = self.agent.post(format!("{}{path}", self.root));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        read(request.send(body))
     }
 
     pub fn runner_get(&self, path: &str) -> Reply {

@@ -83,6 +83,14 @@ impl ApiError {
         Self { retry_after: Some(retry_after), ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message) }
     }
 
+    pub fn payload_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("The body is larger than {} KiB.", MAX_BODY_BYTES / 1024),
+        )
+    }
+
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
     }
@@ -228,6 +236,11 @@ fn missing_field_name(message: &str) -> Option<String> {
     Some(rest[..rest.find('`')?].to_owned())
 }
 
+/// The largest request body any route takes: a longer one is refused
+/// (`413`) before it is parsed, so no request can make a function parse
+/// megabytes (API Gateway itself would pass up to 10 MB).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
 /// Longest id the server makes or accepts; longer ones cannot exist, and
 /// must not reach the store (DynamoDB refuses keys over 1 KB with an error
 /// that would read as an outage).
@@ -294,6 +307,11 @@ where
             tracing::info_span!("http", function = name, request_id = %request_id, correlation_id = %correlation_id);
         Box::pin(
             async move {
+                if request.body().len() > MAX_BODY_BYTES {
+                    let refused = ApiError::payload_too_large();
+                    refused.log("request", "http_5xx");
+                    return refused.into_response();
+                }
                 match handler(request).await {
                     Ok(response) => response,
                     Err(error) => {
@@ -317,6 +335,22 @@ mod tests {
         assert_eq!(parse_groups(r#"["staff","admin"]"#), vec!["staff", "admin"]);
         assert_eq!(parse_groups("staff"), vec!["staff"]);
         assert!(parse_groups("[]").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_refused_before_the_handler_sees_it() {
+        let reached = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = reached.clone();
+        let run = endpoint("test", move |_request| {
+            seen.store(true, std::sync::atomic::Ordering::SeqCst);
+            async { ok(&json!({})) }
+        });
+        let response = run(Request::new(Body::from(vec![b' '; MAX_BODY_BYTES + 1]))).await;
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(String::from_utf8_lossy(response.body().as_ref()).contains("payload_too_large"));
+        assert!(!reached.load(std::sync::atomic::Ordering::SeqCst), "the handler never ran");
+        let fits = run(Request::new(Body::from(vec![b' '; MAX_BODY_BYTES]))).await;
+        assert_eq!(fits.status(), StatusCode::OK);
     }
 
     #[test]
