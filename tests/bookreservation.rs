@@ -612,6 +612,49 @@ fn the_control_api_refuses_what_a_browser_page_could_send(backend: Backend) {
     assert!(w.queue("ReserveStockFunction")["consuming"] == false);
 }
 
+/// A list answers pages of `limit` items, linking the next one while there
+/// are more: read page by page, it holds every item once, in its order.
+fn a_list_is_read_page_by_page_through_its_links(backend: Backend) {
+    let w = World::new(backend);
+    w.receive("isbn-1", "Clean Code", 9);
+    w.wait_available("isbn-1", 9);
+    let mut made: Vec<String> = (0..5).map(|_| w.reserve(&w.alice, "isbn-1")).collect();
+    made.reverse();
+    let list = |path: &str| {
+        let reply = w.client.get(path, Some(&w.alice));
+        assert_eq!(reply.status, 200, "{path}: {reply:?}");
+        reply
+    };
+    let mut seen = Vec::new();
+    let mut path = "/reservations?limit=2".to_owned();
+    let mut pages = 0;
+    loop {
+        let reply = list(&path);
+        let items = reply.body.as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|r| r["reservationId"].as_str().unwrap().to_owned()));
+        pages += 1;
+        match reply.next {
+            // Relative to the list's own URL: `reservations?limit=2&cursor=…`.
+            Some(next) => path = format!("/{next}"),
+            None => break,
+        }
+    }
+    assert_eq!((seen, pages), (made.clone(), 3), "newest first, each once");
+    assert_eq!(list("/reservations").body.as_array().unwrap().len(), 5, "100 by default");
+    assert!(list("/reservations?limit=5").next.is_none(), "a full last page links nothing");
+    for bad in ["limit=0", "limit=1001", "limit=ten", "cursor=garbage"] {
+        let reply = w.client.get(&format!("/reservations?{bad}"), Some(&w.alice));
+        assert_eq!((reply.status, reply.code()), (400, "invalid_field"), "{bad}: {reply:?}");
+    }
+    w.receive("isbn-2", "Refactoring", 1);
+    w.wait_available("isbn-2", 1);
+    let books = list("/books?limit=1");
+    let foreign = books.next.expect("two books: a next page").split("cursor=").nth(1).unwrap().to_owned();
+    let reply = w.client.get(&format!("/reservations?cursor={foreign}"), Some(&w.alice));
+    assert_eq!((reply.status, reply.body["error"]["field"].as_str()), (400, Some("cursor")), "another list's cursor");
+}
+
 on_both_backends!(
     health_answers_without_a_token,
     received_stock_lets_a_reservation_through_and_takes_one_copy,
@@ -629,4 +672,5 @@ on_both_backends!(
     events_a_broken_relay_never_published_are_swept_and_delivered_once,
     a_body_over_16_kib_is_refused_and_changes_nothing,
     the_control_api_refuses_what_a_browser_page_could_send,
+    a_list_is_read_page_by_page_through_its_links,
 );

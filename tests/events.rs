@@ -71,7 +71,12 @@ impl Context {
     async fn queue(&self, handler: &str) -> Vec<String> {
         let Function::Queue { run, .. } = self.function(handler) else { panic!("{handler} is not a queue function") };
         let event: SqsEvent = serde_json::from_str(&sample_of(self.system, handler)).expect("an SQS event");
-        run(event).await.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
+        run(event, framework::queue::Deadline::none())
+            .await
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect()
     }
 }
 

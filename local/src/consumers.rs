@@ -74,7 +74,12 @@ pub(crate) async fn consume(consumer: Arc<Consumer>, queues: Arc<dyn Queues>, sh
         }
         let mut batch = SqsEvent::default();
         batch.records = received.iter().map(|m| sqs_message(&consumer.queue, m)).collect();
-        let failed: Option<HashSet<String>> = match tokio::spawn((consumer.run)(batch)).await {
+        let failed: Option<HashSet<String>> = match tokio::spawn((consumer.run)(
+            batch,
+            framework::queue::Deadline::none(),
+        ))
+        .await
+        {
             Ok(response) if consumer.partial_failures => {
                 Some(response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect())
             }

@@ -223,6 +223,8 @@ pub fn expired_token(sub: &str) -> String {
 pub struct Reply {
     pub status: u16,
     pub body: Value,
+    /// The `Link: <…>; rel="next"` target of a list page, if any.
+    pub next: Option<String>,
 }
 
 impl Reply {
@@ -289,9 +291,15 @@ impl Client {
 fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
     let mut response = result.expect("the runner answers");
     let status = response.status().as_u16();
+    let next = response
+        .headers()
+        .get("link")
+        .and_then(|l| l.to_str().ok())
+        .filter(|l| l.ends_with("rel=\"next\""))
+        .and_then(|l| Some(l.strip_prefix('<')?.split('>').next()?.to_owned()));
     let text = response.body_mut().read_to_string().unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Reply { status, body }
+    Reply { status, body, next }
 }
 
 /// Polls `probe` until it yields `Some`, for up to `within`.

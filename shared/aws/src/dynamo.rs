@@ -165,7 +165,14 @@ impl DynamoTable {
             values.insert(":prefix".into(), s(prefix));
         }
         let mut items = Vec::new();
-        let mut start: Option<Attributes> = None;
+        let mut start: Option<Attributes> = query.after.as_ref().map(|cursor| {
+            let mut key = HashMap::from([("pk".to_owned(), s(&cursor.key.pk)), ("sk".to_owned(), s(&cursor.key.sk))]);
+            if let Some(index) = &cursor.index {
+                key.insert("gsi1pk".to_owned(), s(&index.pk));
+                key.insert("gsi1sk".to_owned(), s(&index.sk));
+            }
+            key
+        });
         loop {
             let remaining = query.limit.map(|l| l.saturating_sub(items.len()));
             if remaining == Some(0) {

@@ -72,7 +72,8 @@ pub async fn run(functions: Functions) -> Result<(), Error> {
         Some(Function::Queue { run, .. }) => {
             lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
                 let run = run.clone();
-                async move { Ok::<_, Error>(run(event.payload).await) }
+                let deadline = framework::queue::Deadline::from_epoch_millis(event.context.deadline);
+                async move { Ok::<_, Error>(run(event.payload, deadline).await) }
             }))
             .await
         }

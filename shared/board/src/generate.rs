@@ -242,6 +242,16 @@ pub fn stack(board: &Board) -> String {
             )),
         ),
         ("Parameters", parameter_map),
+        (
+            "Conditions",
+            map([(
+                "ReserveConsumers",
+                map([(
+                    "Fn::Not",
+                    list([map([("Fn::Equals", list([reference("ConsumerReservedConcurrency"), s("0")]))])]),
+                )]),
+            )]),
+        ),
         ("Globals", globals()),
         ("Resources", resource_map),
         ("Outputs", output_map),
@@ -261,7 +271,53 @@ fn shared_parameters(issuer: &str, stage: &str) -> Vec<(String, Value)> {
             ]),
         ),
         ("Stage".to_owned(), map([("Type", s("String")), ("Default", s("live")), ("Description", s(stage))])),
+        (
+            "ApiThrottleRate".to_owned(),
+            map([
+                ("Type", s("Number")),
+                ("Default", n(50)),
+                ("MinValue", n(1)),
+                (
+                    "Description",
+                    s("Steady requests per second each route takes before it answers 429 (flood control)."),
+                ),
+            ]),
+        ),
+        (
+            "ApiThrottleBurst".to_owned(),
+            map([
+                ("Type", s("Number")),
+                ("Default", n(100)),
+                ("MinValue", n(1)),
+                ("Description", s("Requests each route takes at once before it answers 429.")),
+            ]),
+        ),
+        (
+            "ConsumerReservedConcurrency".to_owned(),
+            map([
+                ("Type", s("Number")),
+                ("Default", n(0)),
+                ("MinValue", n(0)),
+                (
+                    "Description",
+                    s("Concurrent executions reserved for each relay, policy and view, so that a flood of requests \
+                       cannot starve them (0: none reserved; reserved capacity leaves the account's pool)."),
+                ),
+            ]),
+        ),
     ]
+}
+
+/// Passed from the root stack to every system.
+const SHARED_PARAMETERS: [&str; 3] = ["ApiThrottleRate", "ApiThrottleBurst", "ConsumerReservedConcurrency"];
+
+/// The reserved concurrency of a relay, policy or view: the parameter's,
+/// or none when it is 0.
+fn reserved_concurrency() -> Value {
+    map([(
+        "Fn::If",
+        list([s("ReserveConsumers"), reference("ConsumerReservedConcurrency"), reference("AWS::NoValue")]),
+    )])
 }
 
 fn table_id(context: &str) -> String {
@@ -300,25 +356,37 @@ fn http_api() -> Value {
         ("Type", s("AWS::Serverless::HttpApi")),
         (
             "Properties",
-            map([(
-                "Auth",
-                map([
-                    (
-                        "Authorizers",
-                        map([(
-                            "JwtAuthorizer",
-                            map([
-                                ("IdentitySource", s("$request.header.Authorization")),
-                                (
-                                    "JwtConfiguration",
-                                    map([("issuer", reference("JwtIssuer")), ("audience", reference("JwtAudience"))]),
-                                ),
-                            ]),
-                        )]),
-                    ),
-                    ("DefaultAuthorizer", s("JwtAuthorizer")),
-                ]),
-            )]),
+            map([
+                (
+                    "Auth",
+                    map([
+                        (
+                            "Authorizers",
+                            map([(
+                                "JwtAuthorizer",
+                                map([
+                                    ("IdentitySource", s("$request.header.Authorization")),
+                                    (
+                                        "JwtConfiguration",
+                                        map([
+                                            ("issuer", reference("JwtIssuer")),
+                                            ("audience", reference("JwtAudience")),
+                                        ]),
+                                    ),
+                                ]),
+                            )]),
+                        ),
+                        ("DefaultAuthorizer", s("JwtAuthorizer")),
+                    ]),
+                ),
+                (
+                    "DefaultRouteSettings",
+                    map([
+                        ("ThrottlingBurstLimit", reference("ApiThrottleBurst")),
+                        ("ThrottlingRateLimit", reference("ApiThrottleRate")),
+                    ]),
+                ),
+            ]),
         ),
     ])
 }
@@ -425,6 +493,14 @@ fn function_resources(board: &Board, context: &str, function: &Function<'_>) -> 
                 ("CodeUri", s(format!("../functions/{}/{context}", board.system))),
                 ("Handler", s(function.name)),
                 ("Timeout", if function.calls.is_some() { n(CALLER_TIMEOUT_SECONDS) } else { Value::Null }),
+                (
+                    "ReservedConcurrentExecutions",
+                    if matches!(function.kind, Kind::Policy | Kind::View) {
+                        reserved_concurrency()
+                    } else {
+                        Value::Null
+                    },
+                ),
                 ("Environment", map([("Variables", variable_map)])),
                 ("Policies", list(policies)),
                 ("DeploymentPreference", deployment_alarms(&id, true)),
@@ -686,6 +762,7 @@ fn relay_resources(board: &Board, context: &str) -> Vec<(String, Value)> {
             map([
                 ("CodeUri", s(format!("../functions/{}/{context}", board.system))),
                 ("Handler", s("relay")),
+                ("ReservedConcurrentExecutions", reserved_concurrency()),
                 (
                     "Environment",
                     map([(
@@ -861,6 +938,7 @@ pub fn root(boards: &[Board]) -> String {
             ("JwtAudience".to_owned(), map([("Fn::Join", list([s(","), reference("JwtAudience")]))])),
             ("Stage".to_owned(), reference("Stage")),
         ];
+        passed.extend(SHARED_PARAMETERS.iter().map(|name| (name.to_string(), reference(name))));
         if board.functions().iter().any(|(_, f)| f.calls.is_some()) {
             passed.extend(CALL_PARAMETERS.iter().map(|(name, ..)| (name.to_string(), reference(name))));
         }

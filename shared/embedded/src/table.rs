@@ -135,20 +135,36 @@ impl SqliteTable {
             Index::Primary => ("pk", "sk"),
             Index::Gsi1 => ("gsi1pk", "gsi1sk"),
         };
-        let order = if query.forward { "ASC" } else { "DESC" };
+        let (order, after) = if query.forward { ("ASC", ">") } else { ("DESC", "<") };
+        // Ties of the index's sort key are ordered by the item's key, and a
+        // cursor resumes on the same tuple, so a page never repeats or skips.
+        let (order_by, start) = match query.index {
+            Index::Primary => (format!("sk {order}"), format!("(?4 IS NULL OR sk {after} ?4)")),
+            Index::Gsi1 => (
+                format!("gsi1sk {order}, pk {order}, sk {order}"),
+                format!("(?4 IS NULL OR (gsi1sk, pk, sk) {after} (?5, ?6, ?4))"),
+            ),
+        };
         let sql = format!(
             "SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM items
-             WHERE {pk_col} = ?1 AND (?2 IS NULL OR substr({sk_col}, 1, length(?2)) = ?2)
-             ORDER BY {sk_col} {order} LIMIT ?3"
+             WHERE {pk_col} = ?1 AND (?2 IS NULL OR substr({sk_col}, 1, length(?2)) = ?2) AND {start}
+             ORDER BY {order_by} LIMIT ?3"
         );
         let limit = query.limit.map_or(-1, |l| l as i64);
+        let cursor = query.after.as_ref();
+        let index_sk = cursor.and_then(|c| c.index.as_ref()).map(|k| k.sk.clone());
+        let (item_pk, item_sk) = (cursor.map(|c| c.key.pk.clone()), cursor.map(|c| c.key.sk.clone()));
         let rows: Vec<RawItem> = {
             let conn = self.lock();
             let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
-            stmt.query_map(params![query.pk, query.sk_prefix, limit], |row| RawItem::read(row, 0))
-                .map_err(unavailable)?
-                .collect::<Result<_, _>>()
-                .map_err(unavailable)?
+            let read = |row: &rusqlite::Row<'_>| RawItem::read(row, 0);
+            let rows = match query.index {
+                Index::Primary => stmt.query_map(params![query.pk, query.sk_prefix, limit, item_sk], read),
+                Index::Gsi1 => {
+                    stmt.query_map(params![query.pk, query.sk_prefix, limit, item_sk, index_sk, item_pk], read)
+                }
+            };
+            rows.map_err(unavailable)?.collect::<Result<_, _>>().map_err(unavailable)?
         };
         rows.into_iter().map(RawItem::parse).collect()
     }

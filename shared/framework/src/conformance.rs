@@ -145,6 +145,50 @@ pub async fn the_secondary_index_lists_by_its_own_keys(table: &dyn Table) {
     assert_eq!(ids, vec!["r3", "r2", "r1"]);
 }
 
+/// A list read page by page from a cursor holds every item once, in order,
+/// forward and backward, with a prefix, and on the index.
+pub async fn pages_follow_each_other_from_a_cursor(table: &dyn Table) {
+    use crate::store::{Page, PageRequest, page};
+    let run = crate::new_id();
+    let pk = format!("{run}:rows");
+    let owner = format!("{run}:owner");
+    let mut ops: Vec<WriteOp> = (0..7)
+        .map(|n| {
+            let mut item = Item::new(Key::new(pk.clone(), format!("r#{n}")), 1, json!({"n": n}));
+            item.index = Some(Key::new(owner.clone(), format!("{:02}", 10 - n)));
+            WriteOp::Put { item, condition: Condition::Always }
+        })
+        .collect();
+    ops.push(put(Key::new(pk.clone(), "other"), 1, Condition::Always));
+    table.transact(ops).await.unwrap();
+    async fn all(table: &dyn Table, query: Query, limit: usize) -> (Vec<String>, usize) {
+        let mut request = PageRequest { limit, after: None };
+        let (mut seen, mut pages) = (Vec::new(), 0);
+        loop {
+            let Page { items, next } = page(table, query.clone(), &request).await.unwrap();
+            assert!(items.len() <= limit);
+            seen.extend(items.into_iter().map(|i| i.key.sk));
+            pages += 1;
+            match next {
+                Some(cursor) => request.after = Some(cursor),
+                None => return (seen, pages),
+            }
+        }
+    }
+    let rows: Vec<String> = (0..7).map(|n| format!("r#{n}")).collect();
+    let mut prefixed = Query::partition(&pk);
+    prefixed.sk_prefix = Some("r#".into());
+    assert_eq!(all(table, prefixed.clone(), 3).await, (rows.clone(), 3));
+    let backward: Vec<String> = rows.iter().rev().cloned().collect();
+    assert_eq!(all(table, prefixed.newest_first(), 2).await, (backward, 4));
+    let (everything, _) = all(table, Query::partition(&pk), 5).await;
+    assert_eq!(everything.len(), 8, "the prefix-less list holds the other row too");
+    // The index orders by its own key (10 - n): r#6 first.
+    let by_index: Vec<String> = rows.iter().rev().cloned().collect();
+    assert_eq!(all(table, Query::index(&owner), 2).await, (by_index, 4));
+    assert_eq!(all(table, Query::index(&owner), 7).await.1, 1, "a full page and no more: no next");
+}
+
 /// A claim is one item created only once: a second commit claiming it fails
 /// naming it and writes nothing; given back, it can be claimed again.
 pub async fn a_held_claim_fails_the_commit_naming_it(table: &dyn Table) {
@@ -202,6 +246,7 @@ macro_rules! conformance_suite {
             a_partition_lists_in_sort_key_order,
             the_secondary_index_lists_by_its_own_keys,
             a_held_claim_fails_the_commit_naming_it,
+            pages_follow_each_other_from_a_cursor,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use tracing::Instrument;
 
-use crate::store::{BoxFuture, StoreError};
+use crate::store::{BoxFuture, Cursor, PageRequest, StoreError};
 
 /// A refusal in the contract's shape:
 /// `{"error":{"code":"snake_case_code","message":"human sentence"}}`.
@@ -132,6 +132,9 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Unavailable(_) | StoreError::Conflict => {
                 Self::unavailable("The service is busy; try again shortly.", 1)
+            }
+            StoreError::ForeignCursor => {
+                Self::invalid_field("cursor", "is not one this list gave (take it from the Link header)")
             }
             _ => Self::internal(),
         }
@@ -271,6 +274,66 @@ pub fn query_param(request: &Request, name: &str) -> Option<String> {
     request.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned)
 }
 
+/// The longest page a list answers, and the page it answers by default.
+pub const MAX_PAGE: usize = 1000;
+pub const DEFAULT_PAGE: usize = 100;
+
+/// The page of a list the request asks for: `?limit=1..1000` (default 100)
+/// and the `?cursor=` of a previous page's `Link`; `400` naming the
+/// parameter otherwise.
+pub fn page_request(request: &Request) -> Result<PageRequest, ApiError> {
+    let limit =
+        match query_param(request, "limit") {
+            None => DEFAULT_PAGE,
+            Some(raw) => raw.parse::<usize>().ok().filter(|l| (1..=MAX_PAGE).contains(l)).ok_or_else(|| {
+                ApiError::invalid_field("limit", format!("must be a whole number from 1 to {MAX_PAGE}"))
+            })?,
+        };
+    let after = match query_param(request, "cursor") {
+        None => None,
+        Some(raw) => Some(decode_cursor(&raw).ok_or_else(|| {
+            ApiError::invalid_field("cursor", "is not one this list gave (take it from the Link header)")
+        })?),
+    };
+    Ok(PageRequest { limit, after })
+}
+
+fn encode_cursor(cursor: &Cursor) -> String {
+    use base64::Engine;
+    let json = serde_json::to_vec(cursor).expect("a cursor always serializes");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
+fn decode_cursor(raw: &str) -> Option<Cursor> {
+    use base64::Engine;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).ok()?;
+    let cursor: Cursor = serde_json::from_slice(&json).ok()?;
+    // Keys DynamoDB would refuse (over 1 KB) read as an outage there: never sent.
+    let fits = [Some(&cursor.key), cursor.index.as_ref()]
+        .into_iter()
+        .flatten()
+        .all(|k| k.pk.len() <= 1024 && k.sk.len() <= 1024);
+    fits.then_some(cursor)
+}
+
+/// A page of a list as the contract answers it: the JSON array, and when
+/// there is more, `Link: <same list?limit=…&cursor=…>; rel="next"`. The
+/// reference is relative to the list's own URL (its last path segment), so
+/// it holds behind any prefix (`/<system>` locally, a base path mapping on
+/// AWS).
+pub fn page<T: Serialize>(request: &Request, items: &[T], next: Option<&Cursor>) -> Result<Response<Body>, ApiError> {
+    let mut response = json_response(StatusCode::OK, &items);
+    if let Some(cursor) = next {
+        let list = request.uri().path().rsplit('/').next().unwrap_or_default();
+        let limit = query_param(request, "limit").unwrap_or_else(|| DEFAULT_PAGE.to_string());
+        let link = format!("<{list}?limit={limit}&cursor={}>; rel=\"next\"", encode_cursor(cursor));
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    Ok(response)
+}
+
 /// The `Handler` of the framework's own health function, which any context
 /// binary serves and which touches no table.
 pub const HEALTH_HANDLER: &str = "health";
@@ -335,6 +398,46 @@ mod tests {
         assert_eq!(parse_groups(r#"["staff","admin"]"#), vec!["staff", "admin"]);
         assert_eq!(parse_groups("staff"), vec!["staff"]);
         assert!(parse_groups("[]").is_empty());
+    }
+
+    #[test]
+    fn a_page_is_asked_by_limit_and_cursor_and_the_next_one_linked() {
+        use crate::store::Key;
+        let ask = |query: &str| {
+            let request: Request = lambda_http::http::Request::builder()
+                .uri(format!("https://api.example/bookreservation/books?{query}"))
+                .body(Body::Empty)
+                .unwrap()
+                .into();
+            let params: std::collections::HashMap<String, String> = url_params(query);
+            request.with_query_string_parameters(params)
+        };
+        assert_eq!(page_request(&ask("")).unwrap().limit, DEFAULT_PAGE);
+        for bad in ["limit=0", "limit=1001", "limit=two"] {
+            assert_eq!(page_request(&ask(bad)).unwrap_err().field.as_deref(), Some("limit"), "{bad}");
+        }
+        assert_eq!(page_request(&ask("cursor=nonsense")).unwrap_err().field.as_deref(), Some("cursor"));
+        let cursor = Cursor { key: Key::new("BookList", "isbn-2"), index: None };
+        let request = ask("limit=2");
+        let response = page(&request, &[1, 2], Some(&cursor)).unwrap();
+        let link = response.headers()[header::LINK].to_str().unwrap().to_owned();
+        assert!(link.starts_with("<books?limit=2&cursor=") && link.ends_with(">; rel=\"next\""), "{link}");
+        let token = link.split("cursor=").nth(1).unwrap().split('>').next().unwrap();
+        let next = page_request(&ask(&format!("limit=2&cursor={token}"))).unwrap();
+        assert_eq!((next.limit, next.after), (2, Some(cursor)));
+        assert!(
+            page(&request, &[1], None).unwrap().headers().get(header::LINK).is_none(),
+            "the last page links nothing"
+        );
+    }
+
+    fn url_params(query: &str) -> std::collections::HashMap<String, String> {
+        query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .filter_map(|p| p.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
     }
 
     #[tokio::test]

@@ -7,6 +7,9 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use serde::Deserialize;
@@ -76,22 +79,65 @@ pub fn settle<T>(outcome: Result<T, CommitError>) -> Result<(), PolicyError> {
     }
 }
 
-/// A queue consumer as both the Lambda runtime and the local runner call it.
-pub type QueueFn = Arc<dyn Fn(SqsEvent) -> BoxFuture<'static, SqsBatchResponse> + Send + Sync>;
+/// A queue consumer as both the Lambda runtime and the local runner call it:
+/// a batch, and when the invocation must have answered.
+pub type QueueFn = Arc<dyn Fn(SqsEvent, Deadline) -> BoxFuture<'static, SqsBatchResponse> + Send + Sync>;
 
-/// Wraps a policy (or view updater) that handles one event at a time.
+/// Time kept back from the deadline: a message is started only while at
+/// least this much is left (one message's work, its lost races and backoff
+/// included, takes well under it).
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(1000);
+
+/// When an invocation must have answered (Lambda's deadline), if any.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Deadline(Option<Instant>);
+
+impl Deadline {
+    /// No deadline (the local runner, tests).
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    pub fn at(instant: Instant) -> Self {
+        Self(Some(instant))
+    }
+
+    /// Lambda's deadline, in milliseconds since the epoch.
+    pub fn from_epoch_millis(deadline_ms: u64) -> Self {
+        let left = deadline_ms.saturating_sub(crate::now_millis());
+        Self::at(Instant::now() + Duration::from_millis(left))
+    }
+
+    /// Too little time is left to start another message.
+    fn is_near(self) -> bool {
+        self.0.is_some_and(|deadline| Instant::now() + DEADLINE_MARGIN >= deadline)
+    }
+}
+
+/// Wraps a policy (or view updater) that handles one event at a time. A
+/// message it has no time left for is handed back untried (a batch item
+/// failure, so SQS redelivers it), rather than lost with the whole batch
+/// when Lambda stops the invocation.
 pub fn policy<F, Fut>(name: &'static str, handler: F) -> QueueFn
 where
     F: Fn(Envelope) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), PolicyError>> + Send + 'static,
 {
     let handler = Arc::new(handler);
-    Arc::new(move |batch: SqsEvent| {
+    Arc::new(move |batch: SqsEvent, deadline: Deadline| {
         let handler = handler.clone();
         Box::pin(async move {
             let mut response = SqsBatchResponse::default();
+            let mut untried = 0;
             for message in batch.records {
                 let message_id = message.message_id.clone().unwrap_or_default();
+                if deadline.is_near() {
+                    untried += 1;
+                    let mut failure = BatchItemFailure::default();
+                    failure.item_identifier = message_id;
+                    response.batch_item_failures.push(failure);
+                    continue;
+                }
                 let outcome = match envelope_of(&message) {
                     Ok(envelope) => {
                         let span = tracing::info_span!(
@@ -119,6 +165,9 @@ where
                     failure.item_identifier = message_id;
                     response.batch_item_failures.push(failure);
                 }
+            }
+            if untried > 0 {
+                tracing::warn!(function = name, untried, "the deadline is near: messages handed back untried");
             }
             response
         })
@@ -149,6 +198,28 @@ pub fn envelope_of(message: &SqsMessage) -> Result<Envelope, PolicyError> {
 mod tests {
     use super::*;
     use std::sync::Mutex;
+
+    #[tokio::test(start_paused = true)]
+    async fn messages_left_when_the_deadline_nears_are_handed_back_untried() {
+        let handled = Arc::new(Mutex::new(Vec::new()));
+        let seen = handled.clone();
+        let run = policy("slow", move |e: Envelope| {
+            let seen = seen.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                seen.lock().unwrap().push(e.event_id.clone());
+                Ok(())
+            }
+        });
+        let mut batch = SqsEvent::default();
+        batch.records = (1..=4).map(|n| message(&format!("m{n}"), &event_json("Slow"))).collect();
+        // Room for two messages before the margin.
+        let deadline = Deadline::at(Instant::now() + DEADLINE_MARGIN + Duration::from_millis(450));
+        let response = run(batch, deadline).await;
+        let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        assert_eq!(failed, vec!["m3", "m4"], "handed back for SQS to deliver again");
+        assert_eq!(handled.lock().unwrap().len(), 2, "never started");
+    }
 
     fn message(id: &str, body: &str) -> SqsMessage {
         let mut m = SqsMessage::default();
@@ -184,7 +255,7 @@ mod tests {
             message("m3", "not json"),
             message("m4", &sns_wrapped),
         ];
-        let response = run(batch).await;
+        let response = run(batch, Deadline::none()).await;
         let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
         assert_eq!(failed, vec!["m2", "m3"]);
         assert_eq!(*seen.lock().unwrap(), vec!["Good", "Bad", "Wrapped"]);

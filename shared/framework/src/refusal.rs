@@ -20,6 +20,9 @@ pub enum Refused<E> {
     NotOwner { what: &'static str },
     /// Only staff may do this.
     StaffOnly,
+    /// A field of the request does not fit (a value only the store can judge,
+    /// such as a page's cursor).
+    Invalid { field: String, message: String },
     /// The aggregate refused: its state does not allow this.
     Domain(E),
     /// A callee refused a request the caller had checked (a bug on one side):
@@ -48,10 +51,11 @@ impl<E> From<StoreError> for Refused<E> {
 /// anything else is internal.
 impl<E> From<ApiError> for Refused<E> {
     fn from(e: ApiError) -> Self {
-        match e.retry_after {
-            Some(retry_after) if e.status == StatusCode::SERVICE_UNAVAILABLE => {
+        match (e.retry_after, e.field) {
+            (Some(retry_after), _) if e.status == StatusCode::SERVICE_UNAVAILABLE => {
                 Self::Unavailable { message: e.message, retry_after }
             }
+            (_, Some(field)) if e.status == StatusCode::BAD_REQUEST => Self::Invalid { field, message: e.message },
             _ => Self::Internal,
         }
     }
@@ -100,6 +104,11 @@ impl<E: Into<ApiError>> From<Refused<E>> for ApiError {
             Refused::NotFound { what, id } => ApiError::not_found(&words(what), &id),
             Refused::NotOwner { what } => ApiError::not_owner(&words(what)),
             Refused::StaffOnly => ApiError::staff_only(),
+            Refused::Invalid { field, message } => {
+                let mut error = ApiError::invalid_field(&field, "");
+                error.message = message;
+                error
+            }
             Refused::Domain(e) => e.into(),
             Refused::Upstream { code, message } => ApiError::new(StatusCode::BAD_GATEWAY, code, message),
             Refused::Unavailable { message, retry_after } => ApiError::unavailable(message, retry_after),

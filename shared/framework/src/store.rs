@@ -17,7 +17,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// DynamoDB's limit for one `TransactWriteItems`.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Key {
     pub pk: String,
     pub sk: String,
@@ -110,11 +110,79 @@ pub struct Query {
     pub limit: Option<usize>,
     /// Ascending sort-key order when true.
     pub forward: bool,
+    /// Start after this item (exclusive), in the query's order: the next page.
+    pub after: Option<Cursor>,
+}
+
+/// Where a page ended: the last item's key, and its index key for a query
+/// of the index (DynamoDB's `ExclusiveStartKey`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Cursor {
+    pub key: Key,
+    pub index: Option<Key>,
+}
+
+impl Cursor {
+    /// After `item`, in a query of `index`.
+    pub fn after(item: &Item, index: Index) -> Self {
+        Self { key: item.key.clone(), index: if index == Index::Gsi1 { item.index.clone() } else { None } }
+    }
+}
+
+/// At most `limit` items of a list, after `after`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageRequest {
+    pub limit: usize,
+    pub after: Option<Cursor>,
+}
+
+/// A page of a list, and where the next one starts (`None`: the last page).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<Cursor>,
+}
+
+impl<T> Page<T> {
+    /// The same page with each item made into something else (a view row).
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(f).collect(), next: self.next }
+    }
+
+    /// Keeps the items `f` accepts; the next page starts where this one
+    /// ended all the same (a page may then hold fewer than its limit).
+    pub fn filter_map<U>(self, f: impl FnMut(T) -> Option<U>) -> Page<U> {
+        Page { items: self.items.into_iter().filter_map(f).collect(), next: self.next }
+    }
+}
+
+/// One page of `query`: at most `request.limit` items after its cursor, and
+/// the cursor of the next page when there are more.
+pub async fn page(table: &dyn Table, query: Query, request: &PageRequest) -> Result<Page<Item>, StoreError> {
+    let index = query.index;
+    if let Some(cursor) = &request.after {
+        let partition = match index {
+            Index::Primary => Some(&cursor.key.pk),
+            Index::Gsi1 => cursor.index.as_ref().map(|k| &k.pk),
+        };
+        if partition != Some(&query.pk) {
+            return Err(StoreError::ForeignCursor);
+        }
+    }
+    let query = Query { limit: Some(request.limit + 1), after: request.after.clone(), ..query };
+    let mut items = table.query(&query).await?;
+    let next = if items.len() > request.limit {
+        items.truncate(request.limit);
+        items.last().map(|last| Cursor::after(last, index))
+    } else {
+        None
+    };
+    Ok(Page { items, next })
 }
 
 impl Query {
     pub fn partition(pk: impl Into<String>) -> Self {
-        Self { index: Index::Primary, pk: pk.into(), sk_prefix: None, limit: None, forward: true }
+        Self { index: Index::Primary, pk: pk.into(), sk_prefix: None, limit: None, forward: true, after: None }
     }
 
     pub fn index(pk: impl Into<String>) -> Self {
@@ -145,6 +213,9 @@ pub enum StoreError {
     Invalid(String),
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// A page asked to start after an item of another list.
+    #[error("the cursor belongs to another list")]
+    ForeignCursor,
 }
 
 /// One change of one item, in commit order per item (a stream record).

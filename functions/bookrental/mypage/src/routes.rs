@@ -40,6 +40,8 @@ impl From<Line> for Shown {
 /// `GET /mypage`: one row per reservation of the caller, newest first.
 pub async fn get_mypage(table: Arc<dyn Table>, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = Caller::of(&request)?;
-    let lines = queries::get_mypage(&*table, &caller).await?;
-    http::ok(&lines.into_iter().map(Shown::from).collect::<Vec<_>>())
+    let page = http::page_request(&request)?;
+    let lines = queries::get_mypage(&*table, &caller, &page).await?;
+    let views = lines.items.into_iter().map(Shown::from).collect::<Vec<_>>();
+    http::page(&request, &views, lines.next.as_ref())
 }

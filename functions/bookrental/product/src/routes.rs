@@ -90,8 +90,10 @@ pub async fn increase_stock(table: Arc<dyn Table>, request: Request) -> Reply {
 /// `GET /products`: every book, in the order registered.
 pub async fn list_products(table: Arc<dyn Table>, request: Request) -> Reply {
     Caller::of(&request)?;
-    let products = queries::list_products(&*table).await?;
-    http::ok(&products.iter().map(ProductView::from).collect::<Vec<_>>())
+    let page = http::page_request(&request)?;
+    let products = queries::list_products(&*table, &page).await?;
+    let views = products.items.iter().map(ProductView::from).collect::<Vec<_>>();
+    http::page(&request, &views, products.next.as_ref())
 }
 
 /// `GET /products/{productId}`.

@@ -3,11 +3,15 @@
 use framework::Refused;
 use framework::http::Caller;
 use framework::refusal::NoRefusal;
-use framework::store::Table;
+use framework::store::{Page, PageRequest, Table};
 
 use crate::notifications::{self, Notification};
 
 /// `list-notifications`: the caller's own, oldest first.
-pub async fn list_notifications(table: &dyn Table, caller: &Caller) -> Result<Vec<Notification>, Refused<NoRefusal>> {
-    Ok(notifications::of_customer(table, &caller.sub).await?)
+pub async fn list_notifications(
+    table: &dyn Table,
+    caller: &Caller,
+    page: &PageRequest,
+) -> Result<Page<Notification>, Refused<NoRefusal>> {
+    Ok(notifications::of_customer(table, &caller.sub, page).await?)
 }

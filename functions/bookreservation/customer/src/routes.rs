@@ -11,5 +11,7 @@ use crate::queries;
 /// `GET /notifications`: the caller's own, oldest first.
 pub async fn list_notifications(table: Arc<dyn Table>, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = Caller::of(&request)?;
-    http::ok(&queries::list_notifications(&*table, &caller).await?)
+    let page = http::page_request(&request)?;
+    let notifications = queries::list_notifications(&*table, &caller, &page).await?;
+    http::page(&request, &notifications.items, notifications.next.as_ref())
 }

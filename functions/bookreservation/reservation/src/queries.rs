@@ -4,7 +4,7 @@
 use framework::Aggregate;
 use framework::http::Caller;
 use framework::refusal::{Refused, owned};
-use framework::store::{Query, Table};
+use framework::store::{Page, PageRequest, Query, Table};
 
 use crate::commands::Outcome;
 use crate::reservation::Reservation;
@@ -16,9 +16,11 @@ pub async fn get_reservation(table: &dyn Table, caller: &Caller, reservation_id:
 }
 
 /// `list-reservations`: the customer's own, newest first.
-pub async fn list_reservations(table: &dyn Table, caller: &Caller) -> Outcome<Vec<Reservation>> {
-    let items = table.query(&Query::index(framework::customer_partition(&caller.sub)).newest_first()).await?;
-    items
+pub async fn list_reservations(table: &dyn Table, caller: &Caller, page: &PageRequest) -> Outcome<Page<Reservation>> {
+    let query = Query::index(framework::customer_partition(&caller.sub)).newest_first();
+    let found = framework::store::page(table, query, page).await?;
+    let items = found
+        .items
         .into_iter()
         .map(|item| {
             serde_json::from_value::<Reservation>(item.body).map_err(|e| {
@@ -26,10 +28,11 @@ pub async fn list_reservations(table: &dyn Table, caller: &Caller) -> Outcome<Ve
                 Refused::Internal
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page { items, next: found.next })
 }
 
 /// `list-books`: the book list view.
-pub async fn list_books(table: &dyn Table) -> Outcome<Vec<BookRow>> {
-    Ok(book_list::all(table).await?)
+pub async fn list_books(table: &dyn Table, page: &PageRequest) -> Outcome<Page<BookRow>> {
+    Ok(book_list::all(table, page).await?)
 }

@@ -86,12 +86,16 @@ pub async fn get_reservation(table: Arc<dyn Table>, request: Request) -> Reply {
 /// `GET /reservations`: the caller's own, newest first.
 pub async fn list_reservations(table: Arc<dyn Table>, request: Request) -> Reply {
     let caller = Caller::of(&request)?;
-    let reservations = queries::list_reservations(&*table, &caller).await?;
-    http::ok(&reservations.iter().map(ReservationView::from).collect::<Vec<_>>())
+    let page = http::page_request(&request)?;
+    let reservations = queries::list_reservations(&*table, &caller, &page).await?;
+    let views = reservations.items.iter().map(ReservationView::from).collect::<Vec<_>>();
+    http::page(&request, &views, reservations.next.as_ref())
 }
 
 /// `GET /books`: the book list view, for any signed-in user.
 pub async fn list_books(table: Arc<dyn Table>, request: Request) -> Reply {
     Caller::of(&request)?;
-    http::ok(&queries::list_books(&*table).await?)
+    let page = http::page_request(&request)?;
+    let books = queries::list_books(&*table, &page).await?;
+    http::page(&request, &books.items, books.next.as_ref())
 }

@@ -44,6 +44,8 @@ impl<'a> From<&'a Row> for RowView<'a> {
 /// `GET /mypage`: one row per mission of the caller, newest first.
 pub async fn get_mypage(table: Arc<dyn Table>, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = Caller::of(&request)?;
-    let rows = queries::get_mypage(&*table, &caller).await?;
-    http::ok(&rows.iter().map(RowView::from).collect::<Vec<_>>())
+    let page = http::page_request(&request)?;
+    let rows = queries::get_mypage(&*table, &caller, &page).await?;
+    let views = rows.items.iter().map(RowView::from).collect::<Vec<_>>();
+    http::page(&request, &views, rows.next.as_ref())
 }

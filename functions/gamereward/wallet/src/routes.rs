@@ -68,8 +68,10 @@ struct ExchangeBody {
 /// `GET /wallets`: the caller's own entries, newest first.
 pub async fn list_wallets(table: Arc<dyn Table>, request: Request) -> Reply {
     let caller = Caller::of(&request)?;
-    let entries = queries::list_wallets(&*table, &caller).await?;
-    http::ok(&entries.iter().map(WalletView::from).collect::<Vec<_>>())
+    let page = http::page_request(&request)?;
+    let entries = queries::list_wallets(&*table, &caller, &page).await?;
+    let views = entries.items.iter().map(WalletView::from).collect::<Vec<_>>();
+    http::page(&request, &views, entries.next.as_ref())
 }
 
 /// `POST /wallets/{walletId}/exchange {giftName}` → 200, owner only.

@@ -3,13 +3,14 @@
 
 use framework::http::Caller;
 use framework::refusal::{NoRefusal, Refused};
-use framework::store::Table;
+use framework::store::{Page, PageRequest, Table};
 
 use crate::views::customercenter::{self, Row};
 
 pub type Outcome<T> = Result<T, Refused<NoRefusal>>;
 
-/// `get-customercenter`: one row per order of the caller, newest first.
-pub async fn get_customercenter(table: &dyn Table, caller: &Caller) -> Outcome<Vec<Row>> {
-    Ok(customercenter::rows_of(table, &caller.sub).await?)
+/// `get-customercenter`: a page of the caller's rows, one per order, newest
+/// first.
+pub async fn get_customercenter(table: &dyn Table, caller: &Caller, page: &PageRequest) -> Outcome<Page<Row>> {
+    Ok(customercenter::rows_of(table, &caller.sub, page).await?)
 }

@@ -40,8 +40,10 @@ impl<'a> From<&'a Row> for RowView<'a> {
 /// `GET /customercenter` (customer): one row per order of the caller, newest first.
 pub async fn get_customercenter(table: Arc<dyn Table>, request: Request) -> Result<Response<Body>, ApiError> {
     let caller = Caller::of(&request)?;
-    let rows = queries::get_customercenter(&*table, &caller).await?;
-    http::ok(&rows.iter().map(RowView::from).collect::<Vec<_>>())
+    let page = http::page_request(&request)?;
+    let rows = queries::get_customercenter(&*table, &caller, &page).await?;
+    let views = rows.items.iter().map(RowView::from).collect::<Vec<_>>();
+    http::page(&request, &views, rows.next.as_ref())
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The notice context's notifications: what was sent to whom, which the
 //! customer reads at `GET /notifications`.
 
-use framework::store::{Key, Query, StoreError, Table};
+use framework::store::{Key, Page, PageRequest, Query, StoreError, Table};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,10 +23,15 @@ pub fn key(customer_id: &str, notification_id: &str) -> Key {
     Key::new(framework::customer_partition(customer_id), format!("{SK_PREFIX}{notification_id}"))
 }
 
-/// A customer's notifications, oldest first.
-pub async fn of_customer(table: &dyn Table, customer_id: &str) -> Result<Vec<Notification>, StoreError> {
+/// A page of a customer's notifications, oldest first; an unreadable one is
+/// skipped.
+pub async fn of_customer(
+    table: &dyn Table,
+    customer_id: &str,
+    page: &PageRequest,
+) -> Result<Page<Notification>, StoreError> {
     let mut query = Query::partition(framework::customer_partition(customer_id));
     query.sk_prefix = Some(SK_PREFIX.into());
-    let items = table.query(&query).await?;
-    Ok(items.into_iter().filter_map(|i| serde_json::from_value(i.body).ok()).collect())
+    let found = framework::store::page(table, query, page).await?;
+    Ok(found.filter_map(|i| serde_json::from_value(i.body).ok()))
 }

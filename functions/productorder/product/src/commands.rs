@@ -63,7 +63,7 @@ mod tests {
     use embedded::SqliteTable;
     use framework::Envelope;
     use framework::commit::load;
-    use framework::store::Query;
+    use framework::store::{PageRequest, Query};
 
     use super::*;
     use crate::policies::{restore_stock, take_stock};
@@ -188,7 +188,9 @@ mod tests {
             let item = AddProduct { item_cd: code.into(), ..mouse(1) };
             add_product(&*table, &staff_member(), item).await.unwrap();
         }
-        let codes: Vec<String> = list_products(&*table).await.unwrap().into_iter().map(|p| p.item_cd).collect();
+        let first_page = PageRequest { limit: 100, after: None };
+        let listed = list_products(&*table, &first_page).await.unwrap();
+        let codes: Vec<String> = listed.items.into_iter().map(|p| p.item_cd).collect();
         assert_eq!(codes, ["ITEM-001", "ITEM-002"]);
         assert_eq!(get_product(&*table, "ITEM-002").await.unwrap().name, "Wireless Mouse");
         assert_eq!(get_product(&*table, "nope").await, Err(Refused::NotFound { what: "Product", id: "nope".into() }));

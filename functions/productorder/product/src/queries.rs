@@ -2,15 +2,15 @@
 //! quantities, for anyone signed in.
 
 use framework::refusal::existing;
-use framework::store::{Query, Table};
+use framework::store::{Page, PageRequest, Query, Table};
 
 use crate::commands::Outcome;
 use crate::product::{PRODUCTS, Product};
 
-/// `list-products`: every item, by item code.
-pub async fn list_products(table: &dyn Table) -> Outcome<Vec<Product>> {
-    let items = table.query(&Query::index(PRODUCTS)).await?;
-    Ok(items.into_iter().filter_map(|i| serde_json::from_value(i.body).ok()).collect())
+/// `list-products`: a page of the items, by item code.
+pub async fn list_products(table: &dyn Table, page: &PageRequest) -> Outcome<Page<Product>> {
+    let found = framework::store::page(table, Query::index(PRODUCTS), page).await?;
+    Ok(found.filter_map(|i| serde_json::from_value(i.body).ok()))
 }
 
 /// `get-product`: one item.

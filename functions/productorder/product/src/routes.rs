@@ -114,8 +114,10 @@ pub async fn increase_stock(table: Arc<dyn Table>, request: Request) -> Reply {
 /// `GET /products` (any user): every item, by item code.
 pub async fn list_products(table: Arc<dyn Table>, request: Request) -> Reply {
     Caller::of(&request)?;
-    let products = queries::list_products(&*table).await?;
-    http::ok(&products.iter().map(ProductView::from).collect::<Vec<_>>())
+    let page = http::page_request(&request)?;
+    let products = queries::list_products(&*table, &page).await?;
+    let views = products.items.iter().map(ProductView::from).collect::<Vec<_>>();
+    http::page(&request, &views, products.next.as_ref())
 }
 
 /// `GET /products/{itemCd}` (any user).
@@ -271,5 +273,30 @@ mod tests {
         assert_eq!(json(&one)["price"], 12000);
         let none = get_product(table.clone(), request("GET", "/products/ITEM-404", false, None)).await.unwrap_err();
         assert_eq!(none.status.as_u16(), 404);
+    }
+
+    #[tokio::test]
+    async fn a_limited_list_links_the_next_page_until_the_last() {
+        use lambda_http::RequestExt;
+        let table = table();
+        for code in ["ITEM-001", "ITEM-002"] {
+            let body = MOUSE.replace("ITEM-001", code);
+            add_product(table.clone(), request("POST", "/products", true, Some(&body))).await.unwrap();
+        }
+        let listed = |query: Vec<(&str, String)>| {
+            let params: std::collections::HashMap<String, String> =
+                query.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            list_products(table.clone(), request("GET", "/products", false, None).with_query_string_parameters(params))
+        };
+        let first = listed(vec![("limit", "1".into())]).await.unwrap();
+        assert_eq!(json(&first), serde_json::json!([json(&first)[0]]), "one item");
+        assert_eq!(json(&first)[0]["itemCd"], "ITEM-001");
+        let link = first.headers()["link"].to_str().unwrap().to_owned();
+        let cursor = link.split("cursor=").nth(1).and_then(|rest| rest.split('>').next()).unwrap().to_owned();
+        let second = listed(vec![("limit", "1".into()), ("cursor", cursor)]).await.unwrap();
+        assert_eq!(json(&second)[0]["itemCd"], "ITEM-002");
+        assert!(second.headers().get("link").is_none(), "the last page links nothing");
+        let refused = listed(vec![("limit", "0".into())]).await.unwrap_err();
+        assert_eq!((refused.status.as_u16(), refused.field.as_deref()), (400, Some("limit")));
     }
 }

@@ -3,13 +3,14 @@
 
 use framework::http::Caller;
 use framework::refusal::{NoRefusal, Refused};
-use framework::store::Table;
+use framework::store::{Page, PageRequest, Table};
 
 use crate::views::mypage::{self, Row};
 
 pub type Outcome<T> = Result<T, Refused<NoRefusal>>;
 
-/// `get-mypage`: one row per reservation of the caller, newest first.
-pub async fn get_mypage(table: &dyn Table, caller: &Caller) -> Outcome<Vec<Row>> {
-    Ok(mypage::rows_of(table, &caller.sub).await?)
+/// `get-mypage`: a page of the caller's rows, one per reservation, newest
+/// first.
+pub async fn get_mypage(table: &dyn Table, caller: &Caller, page: &PageRequest) -> Outcome<Page<Row>> {
+    Ok(mypage::rows_of(table, &caller.sub, page).await?)
 }

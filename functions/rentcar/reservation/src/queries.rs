@@ -2,7 +2,7 @@
 
 use framework::http::Caller;
 use framework::refusal::owned;
-use framework::store::Table;
+use framework::store::{Page, PageRequest, Table};
 
 use crate::commands::Outcome;
 use crate::reservation::Reservation;
@@ -13,7 +13,7 @@ pub async fn get_reservation(table: &dyn Table, caller: &Caller, reservation_id:
     Ok(owned::<Reservation>(table, reservation_id, caller).await?.state)
 }
 
-/// `list-cars`: the catalog, every listed car by car number.
-pub async fn list_cars(table: &dyn Table) -> Outcome<Vec<CatalogRow>> {
-    Ok(car_catalog::all(table).await?)
+/// `list-cars`: a page of the catalog, listed cars by car number.
+pub async fn list_cars(table: &dyn Table, page: &PageRequest) -> Outcome<Page<CatalogRow>> {
+    Ok(car_catalog::all(table, page).await?)
 }

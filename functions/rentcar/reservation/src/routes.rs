@@ -161,6 +161,8 @@ pub async fn get_reservation(table: Arc<dyn Table>, request: Request) -> Reply {
 /// `GET /cars`: the catalog, for any signed-in user.
 pub async fn list_cars(table: Arc<dyn Table>, request: Request) -> Reply {
     Caller::of(&request)?;
-    let cars = queries::list_cars(&*table).await?;
-    http::ok(&cars.iter().map(CarView::from).collect::<Vec<_>>())
+    let page = http::page_request(&request)?;
+    let cars = queries::list_cars(&*table, &page).await?;
+    let views = cars.items.iter().map(CarView::from).collect::<Vec<_>>();
+    http::page(&request, &views, cars.next.as_ref())
 }

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use framework::store::{Key, Query, StoreError, Table};
+use framework::store::{Key, Page, PageRequest, Query, StoreError, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
 
@@ -134,12 +134,15 @@ pub struct Line {
     pub book: Option<Book>,
 }
 
-/// The customer's rows, newest reservation first, each with its book.
-pub async fn lines_of(table: &dyn Table, customer_id: &str) -> Result<Vec<Line>, StoreError> {
-    let items = table.query(&Query::index(framework::customer_partition(customer_id)).newest_first()).await?;
+/// A page of the customer's rows, newest reservation first, each with its
+/// book (read for this page's rows only); an unreadable row is skipped.
+pub async fn lines_of(table: &dyn Table, customer_id: &str, page: &PageRequest) -> Result<Page<Line>, StoreError> {
+    let query = Query::index(framework::customer_partition(customer_id)).newest_first();
+    let rows =
+        framework::store::page(table, query, page).await?.filter_map(|i| serde_json::from_value::<Row>(i.body).ok());
     let mut lines = Vec::new();
     let mut books: std::collections::HashMap<String, Option<Book>> = std::collections::HashMap::new();
-    for row in items.into_iter().filter_map(|i| serde_json::from_value::<Row>(i.body).ok()) {
+    for row in rows.items {
         if !books.contains_key(&row.product_id) {
             let book = table.get(&book_key(&row.product_id)).await?.and_then(|i| serde_json::from_value(i.body).ok());
             books.insert(row.product_id.clone(), book);
@@ -147,7 +150,7 @@ pub async fn lines_of(table: &dyn Table, customer_id: &str) -> Result<Vec<Line>,
         let book = books.get(&row.product_id).cloned().flatten();
         lines.push(Line { row, book });
     }
-    Ok(lines)
+    Ok(Page { items: lines, next: rows.next })
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! `available` count, so the row simply takes the newest one: a late or
 //! repeated event (lower or equal version) changes nothing.
 
-use framework::store::{Item, Key, Table};
+use framework::store::{Item, Key, Page, PageRequest, Query, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -49,9 +49,10 @@ pub async fn find(table: &dyn Table, book_id: &str) -> Result<Option<BookRow>, f
     Ok(table.get(&key(book_id)).await?.and_then(|item| row_of(item).ok()))
 }
 
-pub async fn all(table: &dyn Table) -> Result<Vec<BookRow>, framework::store::StoreError> {
-    let items = table.query(&framework::store::Query::partition(PARTITION)).await?;
-    Ok(items.into_iter().filter_map(|i| row_of(i).ok()).collect())
+/// A page of the list, in book id order; an unreadable row is skipped.
+pub async fn all(table: &dyn Table, page: &PageRequest) -> Result<Page<BookRow>, framework::store::StoreError> {
+    let found = framework::store::page(table, Query::partition(PARTITION), page).await?;
+    Ok(found.filter_map(|i| row_of(i).ok()))
 }
 
 fn row_of(item: Item) -> Result<BookRow, serde_json::Error> {

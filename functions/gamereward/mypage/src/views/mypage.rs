@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use framework::store::{Key, Query, StoreError, Table};
+use framework::store::{Key, Page, PageRequest, Query, StoreError, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
 
@@ -132,10 +132,11 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound)
     .await
 }
 
-/// The customer's rows, newest mission first.
-pub async fn rows_of(table: &dyn Table, customer_id: &str) -> Result<Vec<Row>, StoreError> {
-    let items = table.query(&Query::index(framework::customer_partition(customer_id)).newest_first()).await?;
-    Ok(items.into_iter().filter_map(|i| serde_json::from_value::<Row>(i.body).ok()).collect())
+/// A page of the customer's rows, newest mission first; an unreadable row is
+/// skipped.
+pub async fn rows_of(table: &dyn Table, customer_id: &str, page: &PageRequest) -> Result<Page<Row>, StoreError> {
+    let query = Query::index(framework::customer_partition(customer_id)).newest_first();
+    Ok(framework::store::page(table, query, page).await?.filter_map(|i| serde_json::from_value::<Row>(i.body).ok()))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use framework::store::{Key, Query, StoreError, Table};
+use framework::store::{Key, Page, PageRequest, Query, StoreError, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
 
@@ -222,10 +222,11 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound)
     .await
 }
 
-/// The customer's rows, newest order first.
-pub async fn rows_of(table: &dyn Table, customer_id: &str) -> Result<Vec<Row>, StoreError> {
-    let items = table.query(&Query::index(framework::customer_partition(customer_id)).newest_first()).await?;
-    Ok(items.into_iter().filter_map(|i| serde_json::from_value::<Row>(i.body).ok()).collect())
+/// A page of the customer's rows, newest order first; an unreadable row is
+/// skipped.
+pub async fn rows_of(table: &dyn Table, customer_id: &str, page: &PageRequest) -> Result<Page<Row>, StoreError> {
+    let query = Query::index(framework::customer_partition(customer_id)).newest_first();
+    Ok(framework::store::page(table, query, page).await?.filter_map(|i| serde_json::from_value::<Row>(i.body).ok()))
 }
 
 #[cfg(test)]
@@ -233,6 +234,8 @@ mod tests {
     use embedded::SqliteTable;
 
     use super::*;
+
+    const FIRST_PAGE: PageRequest = PageRequest { limit: 100, after: None };
 
     const O1: &str = "0192f0c4-2b1e-7c3a-9a51-4e3b2f1d0a11";
 
@@ -414,8 +417,12 @@ mod tests {
             for i in order.into_iter().chain(order) {
                 on_event(table.clone(), envelope(&format!("e{i}")), events[i].clone()).await.unwrap();
             }
-            assert_eq!(rows_of(&*table, "alice").await.unwrap(), vec![expected.clone()], "order {order:?}");
-            assert!(rows_of(&*table, "carol").await.unwrap().is_empty());
+            assert_eq!(
+                rows_of(&*table, "alice", &FIRST_PAGE).await.unwrap().items,
+                vec![expected.clone()],
+                "order {order:?}"
+            );
+            assert!(rows_of(&*table, "carol", &FIRST_PAGE).await.unwrap().items.is_empty());
         }
     }
 
@@ -428,7 +435,8 @@ mod tests {
             let event = Inbound::PayCanceled { order_id: id.clone(), customer_id: "alice".into() };
             on_event(table.clone(), envelope(&format!("e{n}")), event).await.unwrap();
         }
-        let ids: Vec<String> = rows_of(&*table, "alice").await.unwrap().into_iter().map(|r| r.order_id).collect();
+        let ids: Vec<String> =
+            rows_of(&*table, "alice", &FIRST_PAGE).await.unwrap().items.into_iter().map(|r| r.order_id).collect();
         assert_eq!(ids, vec![newer, older]);
     }
 

@@ -105,8 +105,11 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound)
 mod tests {
     use embedded::SqliteTable;
 
+    use framework::store::PageRequest;
+
     use super::*;
-    use crate::queries::list_notifications;
+    use crate::notifications::Notification;
+    use crate::queries::{self, Outcome};
 
     const O1: &str = "0192f0c4-2b1e-7c3a-9a51-4e3b2f1d0a11";
 
@@ -140,6 +143,12 @@ mod tests {
 
     fn caller(sub: &str) -> framework::Caller {
         framework::Caller { sub: sub.into(), groups: vec![] }
+    }
+
+    /// The first page of the caller's notifications, as `GET /notifications` reads it.
+    async fn list_notifications(table: &dyn Table, caller: &framework::Caller) -> Outcome<Vec<Notification>> {
+        let first_page = PageRequest { limit: 100, after: None };
+        Ok(queries::list_notifications(table, caller, &first_page).await?.items)
     }
 
     #[test]

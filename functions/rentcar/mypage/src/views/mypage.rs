@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use framework::store::{Key, Query, StoreError, Table};
+use framework::store::{Key, Page, PageRequest, Query, StoreError, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
 
@@ -272,10 +272,11 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound)
     .await
 }
 
-/// The customer's rows, newest reservation first.
-pub async fn rows_of(table: &dyn Table, customer_id: &str) -> Result<Vec<Row>, StoreError> {
-    let items = table.query(&Query::index(framework::customer_partition(customer_id)).newest_first()).await?;
-    Ok(items.into_iter().filter_map(|i| serde_json::from_value::<Row>(i.body).ok()).collect())
+/// A page of the customer's rows, newest reservation first; an unreadable
+/// row is skipped.
+pub async fn rows_of(table: &dyn Table, customer_id: &str, page: &PageRequest) -> Result<Page<Row>, StoreError> {
+    let query = Query::index(framework::customer_partition(customer_id)).newest_first();
+    Ok(framework::store::page(table, query, page).await?.filter_map(|i| serde_json::from_value::<Row>(i.body).ok()))
 }
 
 #[cfg(test)]
@@ -283,6 +284,8 @@ mod tests {
     use embedded::SqliteTable;
 
     use super::*;
+
+    const FIRST_PAGE: PageRequest = PageRequest { limit: 100, after: None };
 
     const R1: &str = "0192f0c4-2b1e-7c3a-9a51-4e3b2f1d0a11";
 
@@ -488,14 +491,17 @@ mod tests {
                 let event = events[i].clone();
                 on_event(table.clone(), envelope(&format!("e{i}")), event).await.unwrap();
             }
-            assert_eq!(rows_of(&*table, "alice").await.unwrap(), vec![expected.clone()], "order {order:?}");
-            assert!(rows_of(&*table, "carol").await.unwrap().is_empty());
+            assert_eq!(
+                rows_of(&*table, "alice", &FIRST_PAGE).await.unwrap().items,
+                vec![expected.clone()],
+                "order {order:?}"
+            );
+            assert!(rows_of(&*table, "carol", &FIRST_PAGE).await.unwrap().items.is_empty());
         }
     }
 
-    #[tokio::test]
-    async fn the_newest_reservation_is_listed_first() {
-        let table: Arc<dyn Table> = Arc::new(SqliteTable::open(None).unwrap());
+    /// Two reservations of alice's, older then newer.
+    async fn two_reservations(table: &Arc<dyn Table>) -> (String, String) {
         // Reservation ids are UUIDv7s: the later one sorts after.
         let (older, newer) = (R1.to_owned(), "0192f0c5-0a00-7b20-9c31-2d3e4f5a6b07".to_owned());
         for (n, id) in [&older, &newer].into_iter().enumerate() {
@@ -506,7 +512,25 @@ mod tests {
             };
             on_event(table.clone(), envelope(&format!("e{n}")), event).await.unwrap();
         }
-        let ids: Vec<String> = rows_of(&*table, "alice").await.unwrap().into_iter().map(|r| r.reservation_id).collect();
+        (older, newer)
+    }
+
+    #[tokio::test]
+    async fn the_newest_reservation_is_listed_first() {
+        let table: Arc<dyn Table> = Arc::new(SqliteTable::open(None).unwrap());
+        let (older, newer) = two_reservations(&table).await;
+        let ids: Vec<String> =
+            rows_of(&*table, "alice", &FIRST_PAGE).await.unwrap().items.into_iter().map(|r| r.reservation_id).collect();
         assert_eq!(ids, vec![newer, older]);
+    }
+
+    #[tokio::test]
+    async fn pages_of_one_row_follow_each_other_in_the_same_order() {
+        let table: Arc<dyn Table> = Arc::new(SqliteTable::open(None).unwrap());
+        let (older, newer) = two_reservations(&table).await;
+        let first = rows_of(&*table, "alice", &PageRequest { limit: 1, after: None }).await.unwrap();
+        let second = rows_of(&*table, "alice", &PageRequest { limit: 1, after: first.next.clone() }).await.unwrap();
+        let paged: Vec<String> = first.items.into_iter().chain(second.items).map(|r| r.reservation_id).collect();
+        assert_eq!((paged, second.next), (vec![newer, older], None));
     }
 }

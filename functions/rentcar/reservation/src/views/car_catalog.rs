@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use framework::store::{Item, Key, Query, StoreError, Table};
+use framework::store::{Item, Key, Page, PageRequest, Query, StoreError, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
 
@@ -73,14 +73,12 @@ pub fn item(row: &CatalogRow, version: u64) -> Item {
     Item::new(key(&row.car_no), version, serde_json::to_value(row).expect("a catalog row always serializes"))
 }
 
-/// Every listed car, by car number.
-pub async fn all(table: &dyn Table) -> Result<Vec<CatalogRow>, StoreError> {
-    let items = table.query(&Query::partition(PARTITION)).await?;
-    Ok(items
-        .into_iter()
-        .filter_map(|i| serde_json::from_value::<CatalogRow>(i.body).ok())
-        .filter(CatalogRow::is_listed)
-        .collect())
+/// A page of the catalog's rows, by car number, keeping the listed cars
+/// only: a page may hold fewer than its limit, and the next one starts after
+/// the last row scanned.
+pub async fn all(table: &dyn Table, page: &PageRequest) -> Result<Page<CatalogRow>, StoreError> {
+    let found = framework::store::page(table, Query::partition(PARTITION), page).await?;
+    Ok(found.filter_map(|i| serde_json::from_value::<CatalogRow>(i.body).ok().filter(CatalogRow::is_listed)))
 }
 
 /// The events this view reads.
@@ -122,4 +120,30 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound)
         |_| None,
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use embedded::SqliteTable;
+    use framework::store::{Condition, WriteOp};
+
+    use super::*;
+
+    fn car(car_no: &str, deleted: bool) -> CatalogRow {
+        CatalogRow { car_no: car_no.into(), model: Some("Avante".into()), deleted, ..CatalogRow::default() }
+    }
+
+    #[tokio::test]
+    async fn a_page_leaves_out_unlisted_cars_and_the_next_starts_after_the_rows_scanned() {
+        let table = SqliteTable::open(None).unwrap();
+        let rows = [car("11GA1111", false), car("22GA2222", true), car("33GA3333", false)];
+        let puts = rows.iter().map(|row| WriteOp::Put { item: item(row, 1), condition: Condition::Always }).collect();
+        table.transact(puts).await.unwrap();
+        let first = all(&table, &PageRequest { limit: 2, after: None }).await.unwrap();
+        let second = all(&table, &PageRequest { limit: 2, after: first.next.clone() }).await.unwrap();
+        let numbers = |page: &Page<CatalogRow>| page.items.iter().map(|r| r.car_no.clone()).collect::<Vec<_>>();
+        assert_eq!(numbers(&first), vec!["11GA1111"], "the deleted car took a place of the page");
+        assert!(first.next.is_some(), "more rows were left to scan");
+        assert_eq!((numbers(&second), second.next), (vec!["33GA3333".to_owned()], None));
+    }
 }
