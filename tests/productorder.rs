@@ -15,35 +15,18 @@ const SYSTEM: &str = "productorder";
 const FAST_CIRCUIT: &[(&str, &str)] =
     &[("CircuitFailureThreshold", "3"), ("CircuitOpenSeconds", "1"), ("CallTimeoutMs", "400")];
 
-struct World {
-    _runner: Runner,
-    converge: Duration,
-    client: Client,
-    staff: String,
-    alice: String,
-    carol: String,
+struct World(Stage);
+
+impl std::ops::Deref for World {
+    type Target = Stage;
+    fn deref(&self) -> &Stage {
+        &self.0
+    }
 }
 
 impl World {
     fn new(backend: Backend) -> Self {
-        let options = RunnerOptions::on(backend).with_parameters(FAST_CIRCUIT).serving(SYSTEM);
-        let converge = backend.converge();
-        let runner = Runner::start(options);
-        let client = runner.client(SYSTEM);
-        Self {
-            client,
-            _runner: runner,
-            converge,
-            staff: token("bob", &["staff"]),
-            alice: token("alice", &[]),
-            carol: token("carol", &[]),
-        }
-    }
-
-    fn get(&self, token: &str, path: &str) -> Value {
-        let reply = self.client.get(path, Some(token));
-        assert_eq!(reply.status, 200, "GET {path}: {reply:?}");
-        reply.body
+        Self(Stage::new(RunnerOptions::on(backend).with_parameters(FAST_CIRCUIT).serving(SYSTEM)))
     }
 
     fn product(&self, item_cd: &str, price: u64, quantity: u64) {

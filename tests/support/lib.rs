@@ -302,6 +302,42 @@ fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply 
     Reply { status, body, next }
 }
 
+/// One system served by its own runner, and the people who call it: bob
+/// (staff), alice and carol (customers). A test's `World` derefs to it.
+pub struct Stage {
+    /// Kept alive for the test; dropped, it stops the runner.
+    _runner: Runner,
+    /// How long a saga may take to settle on this backend.
+    pub converge: Duration,
+    pub client: Client,
+    pub staff: String,
+    pub alice: String,
+    pub carol: String,
+}
+
+impl Stage {
+    pub fn new(options: RunnerOptions) -> Self {
+        let system = options.system.expect("a stage serves one system (RunnerOptions::serving)");
+        let converge = options.backend.converge();
+        let runner = Runner::start(options);
+        Self {
+            client: runner.client(system),
+            _runner: runner,
+            converge,
+            staff: token("bob", &["staff"]),
+            alice: token("alice", &[]),
+            carol: token("carol", &[]),
+        }
+    }
+
+    /// `GET path` as `token`, which must answer 200; its body.
+    pub fn get(&self, token: &str, path: &str) -> Value {
+        let reply = self.client.get(path, Some(token));
+        assert_eq!(reply.status, 200, "GET {path}: {reply:?}");
+        reply.body
+    }
+}
+
 /// Polls `probe` until it yields `Some`, for up to `within`.
 pub fn eventually<T>(within: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + within;

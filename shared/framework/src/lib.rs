@@ -12,6 +12,7 @@ pub mod commit;
 pub mod conformance;
 pub mod envelope;
 pub mod http;
+pub mod notification;
 pub mod queue;
 pub mod refusal;
 pub mod relay;

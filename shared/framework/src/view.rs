@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use crate::commit::{Commit, CommitError, retry_stale};
 use crate::envelope::Envelope;
 use crate::queue::{PolicyError, settle};
-use crate::store::{Condition, Item, Key, StoreError, Table};
+use crate::store::{Condition, Item, Key, Page, PageRequest, Query, StoreError, Table};
 
 /// Updates the row at `key` for `envelope`: `change` sees the current row
 /// (`None` if there is none yet) and returns the new one, or `None` to leave
@@ -49,4 +49,42 @@ where
         })
         .await,
     )
+}
+
+/// The usual [`update`]: the row is `fresh()` until there is one, `merge`
+/// changes it in place, and it is written only if that changed it.
+pub async fn merge<T, F, M, I>(
+    table: &dyn Table,
+    key: Key,
+    consumer: &str,
+    envelope: &Envelope,
+    fresh: F,
+    merge: M,
+    index: I,
+) -> Result<(), PolicyError>
+where
+    T: Serialize + DeserializeOwned + Clone + PartialEq,
+    F: Fn() -> T,
+    M: Fn(&mut T),
+    I: Fn(&T) -> Option<Key>,
+{
+    let change = |current: Option<T>| {
+        let mut row = current.unwrap_or_else(&fresh);
+        let before = row.clone();
+        merge(&mut row);
+        (row != before).then_some(row)
+    };
+    update(table, key, consumer, envelope, change, index).await
+}
+
+/// A page of the rows a view lists under a customer
+/// ([`crate::customer_partition`]), newest first; a row that no longer reads
+/// as `T` is skipped.
+pub async fn customer_rows<T: DeserializeOwned>(
+    table: &dyn Table,
+    customer_id: &str,
+    page: &PageRequest,
+) -> Result<Page<T>, StoreError> {
+    let query = Query::index(crate::customer_partition(customer_id)).newest_first();
+    Ok(crate::store::page(table, query, page).await?.filter_map(|i| serde_json::from_value(i.body).ok()))
 }

@@ -5,7 +5,7 @@ use framework::http::Caller;
 use framework::refusal::NoRefusal;
 use framework::store::{Page, PageRequest, Table};
 
-use crate::notifications::{self, Notification};
+use crate::notifications::Notification;
 
 /// `list-notifications`: the caller's own, oldest first.
 pub async fn list_notifications(
@@ -13,5 +13,5 @@ pub async fn list_notifications(
     caller: &Caller,
     page: &PageRequest,
 ) -> Result<Page<Notification>, Refused<NoRefusal>> {
-    Ok(notifications::of_customer(table, &caller.sub, page).await?)
+    Ok(framework::notification::of_customer(table, &caller.sub, page).await?)
 }

@@ -131,47 +131,18 @@ pub async fn get_product(table: Arc<dyn Table>, request: Request) -> Reply {
 #[cfg(test)]
 mod tests {
     use embedded::SqliteTable;
+    use framework::testing::ApiRequest;
 
     use super::*;
 
-    /// An API Gateway (HTTP API) request as the JWT authorizer hands it over.
     fn request(method: &str, path: &str, staff: bool, body: Option<&str>) -> Request {
-        let mut claims = serde_json::json!({ "sub": if staff { "bob" } else { "alice" } });
-        if staff {
-            claims["cognito:groups"] = "[staff]".into();
-        }
-        let item_cd = path.strip_prefix("/products/").map(|rest| rest.trim_end_matches("/stock"));
-        let event = serde_json::json!({
-            "version": "2.0",
-            "routeKey": format!("{method} {path}"),
-            "rawPath": path,
-            "rawQueryString": "",
-            "headers": { "content-type": "application/json" },
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "api",
-                "authorizer": { "jwt": { "claims": claims, "scopes": null } },
-                "domainName": "api.example.com",
-                "domainPrefix": "api",
-                "http": {
-                    "method": method,
-                    "path": path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": "203.0.113.7",
-                    "userAgent": "test"
-                },
-                "requestId": "req",
-                "routeKey": format!("{method} {path}"),
-                "stage": "$default",
-                "time": "22/Nov/2026:10:00:00 +0000",
-                "timeEpoch": 1795341600000u64
-            },
-            "pathParameters": item_cd.map(|item_cd| serde_json::json!({ "itemCd": item_cd })),
-            "body": body,
-            "isBase64Encoded": false
-        });
-        let event: lambda_http::request::LambdaRequest = serde_json::from_value(event).expect("an HTTP API request");
-        event.into()
+        let sub = if staff { "bob" } else { "alice" };
+        ApiRequest::new(method, path)
+            .by(sub)
+            .staff(staff)
+            .body(body)
+            .routes(&["/products/{itemCd}", "/products/{itemCd}/stock"])
+            .into()
     }
 
     fn table() -> Arc<dyn Table> {

@@ -71,54 +71,12 @@ pub async fn find_rental(table: Arc<dyn Table>, request: Request) -> Reply {
 #[cfg(test)]
 mod tests {
     use embedded::SqliteTable;
+    use framework::testing::ApiRequest;
 
     use super::*;
 
-    /// An API Gateway (HTTP API) request as the JWT authorizer hands it over.
     fn request(method: &str, path: &str, sub: &str, staff: bool, body: Option<&str>) -> Request {
-        let mut claims = serde_json::json!({ "sub": sub });
-        if staff {
-            claims["cognito:groups"] = "[staff]".into();
-        }
-        let (raw_path, query) = path.split_once('?').unwrap_or((path, ""));
-        let event = serde_json::json!({
-            "version": "2.0",
-            "routeKey": format!("{method} {raw_path}"),
-            "rawPath": raw_path,
-            "rawQueryString": query,
-            "queryStringParameters": query
-                .split('&')
-                .filter_map(|pair| pair.split_once('='))
-                .collect::<std::collections::HashMap<_, _>>(),
-            "headers": { "content-type": "application/json" },
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "api",
-                "authorizer": { "jwt": { "claims": claims, "scopes": null } },
-                "domainName": "api.example.com",
-                "domainPrefix": "api",
-                "http": {
-                    "method": method,
-                    "path": raw_path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": "203.0.113.7",
-                    "userAgent": "test"
-                },
-                "requestId": "req",
-                "routeKey": format!("{method} {raw_path}"),
-                "stage": "$default",
-                "time": "22/Nov/2026:10:00:00 +0000",
-                "timeEpoch": 1795341600000u64
-            },
-            "pathParameters": raw_path
-                .strip_prefix("/rentals/")
-                .and_then(|rest| rest.strip_suffix("/return"))
-                .map(|id| serde_json::json!({ "rentalId": id })),
-            "body": body,
-            "isBase64Encoded": false
-        });
-        let event: lambda_http::request::LambdaRequest = serde_json::from_value(event).expect("an HTTP API request");
-        event.into()
+        ApiRequest::new(method, path).by(sub).staff(staff).body(body).routes(&["/rentals/{rentalId}/return"]).into()
     }
 
     #[tokio::test]

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use framework::store::{Key, Page, PageRequest, Query, StoreError, Table};
+use framework::store::{Key, Page, PageRequest, StoreError, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
 
@@ -109,20 +109,16 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound)
         | Inbound::DeliveryStarted { reservation_id, product_id, customer_id }
         | Inbound::Delivered { reservation_id, product_id, customer_id }
         | Inbound::DeliveryCanceled { reservation_id, product_id, customer_id } => {
-            let row = |current: Option<Row>| {
-                let mut row = current.unwrap_or_else(|| Row {
-                    reservation_id: reservation_id.clone(),
-                    product_id: product_id.clone(),
-                    customer_id: customer_id.clone(),
-                    ..Row::default()
-                });
-                let before = row.clone();
-                row.merge(&event);
-                (row != before).then_some(row)
+            let fresh = || Row {
+                reservation_id: reservation_id.clone(),
+                product_id: product_id.clone(),
+                customer_id: customer_id.clone(),
+                ..Row::default()
             };
             let listed =
                 |row: &Row| Some(Key::new(framework::customer_partition(&row.customer_id), row.reservation_id.clone()));
-            framework::view::update(table, row_key(reservation_id), MYPAGE_VIEW, &envelope, row, listed).await
+            let merge = |row: &mut Row| row.merge(&event);
+            framework::view::merge(table, row_key(reservation_id), MYPAGE_VIEW, &envelope, fresh, merge, listed).await
         }
     }
 }
@@ -137,9 +133,7 @@ pub struct Line {
 /// A page of the customer's rows, newest reservation first, each with its
 /// book (read for this page's rows only); an unreadable row is skipped.
 pub async fn lines_of(table: &dyn Table, customer_id: &str, page: &PageRequest) -> Result<Page<Line>, StoreError> {
-    let query = Query::index(framework::customer_partition(customer_id)).newest_first();
-    let rows =
-        framework::store::page(table, query, page).await?.filter_map(|i| serde_json::from_value::<Row>(i.body).ok());
+    let rows: Page<Row> = framework::view::customer_rows(table, customer_id, page).await?;
     let mut lines = Vec::new();
     let mut books: std::collections::HashMap<String, Option<Book>> = std::collections::HashMap::new();
     for row in rows.items {

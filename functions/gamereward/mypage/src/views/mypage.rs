@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use framework::store::{Key, Page, PageRequest, Query, StoreError, Table};
+use framework::store::{Key, Page, PageRequest, StoreError, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
 
@@ -112,21 +112,13 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound)
     if mission_id.is_empty() || mission_id.len() > framework::http::MAX_ID_LEN {
         return Err(PolicyError::Poison(format!("{} without a usable mission id", envelope.event_type)));
     }
-    framework::view::update(
+    framework::view::merge(
         table,
         key(&mission_id),
         MYPAGE_VIEW,
         &envelope,
-        |current: Option<Row>| {
-            let mut row = current.unwrap_or_else(|| Row {
-                mission_id: mission_id.clone(),
-                customer_id: customer_id.clone(),
-                ..Row::default()
-            });
-            let before = row.clone();
-            row.merge(event.clone());
-            (row != before).then_some(row)
-        },
+        || Row { mission_id: mission_id.clone(), customer_id: customer_id.clone(), ..Row::default() },
+        |row: &mut Row| row.merge(event.clone()),
         |row| Some(Key::new(framework::customer_partition(&row.customer_id), row.mission_id.clone())),
     )
     .await
@@ -135,8 +127,7 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound)
 /// A page of the customer's rows, newest mission first; an unreadable row is
 /// skipped.
 pub async fn rows_of(table: &dyn Table, customer_id: &str, page: &PageRequest) -> Result<Page<Row>, StoreError> {
-    let query = Query::index(framework::customer_partition(customer_id)).newest_first();
-    Ok(framework::store::page(table, query, page).await?.filter_map(|i| serde_json::from_value::<Row>(i.body).ok()))
+    framework::view::customer_rows(table, customer_id, page).await
 }
 
 #[cfg(test)]

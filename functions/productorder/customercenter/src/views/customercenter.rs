@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use framework::store::{Key, Page, PageRequest, Query, StoreError, Table};
+use framework::store::{Key, Page, PageRequest, StoreError, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
 
@@ -202,21 +202,13 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound)
     if order_id.is_empty() || order_id.len() > framework::http::MAX_ID_LEN || customer_id.is_empty() {
         return Err(PolicyError::Poison(format!("{} without a usable order or customer id", envelope.event_type)));
     }
-    framework::view::update(
+    framework::view::merge(
         table,
         key(order_id),
         CUSTOMERCENTER_VIEW,
         &envelope,
-        |current: Option<Row>| {
-            let mut row = current.unwrap_or_else(|| Row {
-                order_id: order_id.to_owned(),
-                customer_id: customer_id.to_owned(),
-                ..Row::default()
-            });
-            let before = row.clone();
-            row.merge(&event);
-            (row != before).then_some(row)
-        },
+        || Row { order_id: order_id.to_owned(), customer_id: customer_id.to_owned(), ..Row::default() },
+        |row: &mut Row| row.merge(&event),
         listed_under,
     )
     .await
@@ -225,8 +217,7 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound)
 /// A page of the customer's rows, newest order first; an unreadable row is
 /// skipped.
 pub async fn rows_of(table: &dyn Table, customer_id: &str, page: &PageRequest) -> Result<Page<Row>, StoreError> {
-    let query = Query::index(framework::customer_partition(customer_id)).newest_first();
-    Ok(framework::store::page(table, query, page).await?.filter_map(|i| serde_json::from_value::<Row>(i.body).ok()))
+    framework::view::customer_rows(table, customer_id, page).await
 }
 
 #[cfg(test)]

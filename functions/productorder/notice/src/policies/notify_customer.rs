@@ -1,20 +1,16 @@
 //! Lilac sticky `notify-customer`: one message per `Ordered`,
 //! `OrderCanceled`, `OrderRejected`, `DeliveryStarted` and
 //! `DeliveryCompleted`.
-//!
-//! Sending is a structured log line (`notification sent`) plus the stored
-//! notification; a real channel would sit behind the same policy. The
-//! notification and the inbox record of the event commit together, so a
-//! redelivered event never notifies twice.
+//! Sent through [`framework::notification::send`]: once per event, however
+//! often it is delivered.
 
 use std::sync::Arc;
 
-use framework::commit::{Commit, CommitError};
-use framework::store::{Condition, Item, Table};
+use framework::store::Table;
 use framework::{Envelope, PolicyError};
 use serde::Deserialize;
 
-use crate::notifications::{self, Notification};
+use crate::notifications::Notification;
 
 pub const NOTIFY_CUSTOMER: &str = "notify-customer";
 
@@ -87,18 +83,8 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound)
         message,
         sent_at: framework::now_rfc3339(),
     };
-    let body = serde_json::to_value(&notification).expect("a notification always serializes");
-    let mut commit = Commit::new();
-    commit.put(Item::new(notifications::key(&customer_id, &notification_id), 1, body), Condition::NotExists);
-    commit.consumed(NOTIFY_CUSTOMER, &envelope.event_id);
-    match commit.submit(table).await {
-        Ok(_) => {
-            tracing::info!(customer_id, kind = %notification.kind, message = %notification.message, "notification sent");
-            Ok(())
-        }
-        Err(CommitError::Duplicate) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    framework::notification::send(table, NOTIFY_CUSTOMER, &envelope, &customer_id, &notification_id, &notification)
+        .await
 }
 
 #[cfg(test)]

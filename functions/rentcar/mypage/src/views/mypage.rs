@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use framework::store::{Key, Page, PageRequest, Query, StoreError, Table};
+use framework::store::{Key, Page, PageRequest, StoreError, Table};
 use framework::{Envelope, PolicyError};
 use serde::{Deserialize, Serialize};
 
@@ -252,21 +252,13 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound)
             envelope.event_type
         )));
     }
-    framework::view::update(
+    framework::view::merge(
         table,
         key(reservation_id),
         MYPAGE_VIEW,
         &envelope,
-        |current: Option<Row>| {
-            let mut row = current.unwrap_or_else(|| Row {
-                reservation_id: reservation_id.to_owned(),
-                customer_id: customer_id.to_owned(),
-                ..Row::default()
-            });
-            let before = row.clone();
-            row.merge(&event);
-            (row != before).then_some(row)
-        },
+        || Row { reservation_id: reservation_id.to_owned(), customer_id: customer_id.to_owned(), ..Row::default() },
+        |row: &mut Row| row.merge(&event),
         listed_under,
     )
     .await
@@ -275,8 +267,7 @@ pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound)
 /// A page of the customer's rows, newest reservation first; an unreadable
 /// row is skipped.
 pub async fn rows_of(table: &dyn Table, customer_id: &str, page: &PageRequest) -> Result<Page<Row>, StoreError> {
-    let query = Query::index(framework::customer_partition(customer_id)).newest_first();
-    Ok(framework::store::page(table, query, page).await?.filter_map(|i| serde_json::from_value::<Row>(i.body).ok()))
+    framework::view::customer_rows(table, customer_id, page).await
 }
 
 #[cfg(test)]
