@@ -14,6 +14,8 @@
 //! | `bookreservation` (default) | `POST /reservations` | `Reserved` / `Failed` (stock, then reservation) |
 //! | `bookrental` | `POST /reservations` | `Delivering` / `Rejected` (product, delivery, then reservation) |
 //! | `gamereward` | `POST /missions` | `rewardId` set (reward, then mission); then every wallet entry is exchanged, each a synchronous call to gift through the circuit breaker, timed on its own |
+//! | `rentcar` | `POST /reservations` (one day of the client's own car, the next free day each time), then `POST /reservations/{id}/pay` (synchronous call to payment) | rental `Rented` (payment's `PaymentApproved` → rental) |
+//! | `productorder` | `POST /orders` (synchronous call to pay, then the order's commit) | `Prepared` / `Rejected` (product, delivery, then order) |
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,6 +32,8 @@ enum System {
     BookReservation,
     BookRental,
     GameReward,
+    RentCar,
+    ProductOrder,
 }
 
 impl System {
@@ -38,6 +42,8 @@ impl System {
             Self::BookReservation => "bookreservation",
             Self::BookRental => "bookrental",
             Self::GameReward => "gamereward",
+            Self::RentCar => "rentcar",
+            Self::ProductOrder => "productorder",
         }
     }
 
@@ -63,37 +69,92 @@ impl System {
                 })
                 .collect(),
             Self::GameReward => vec![String::new()],
+            // One car per client, so that clients never contend for a day.
+            Self::RentCar => (0..BOOKS)
+                .map(|c| {
+                    let car_no = format!("car-{c}");
+                    let body = json!({"carNo": car_no, "model": "Avante", "dailyRate": 10_000});
+                    let reply = client.post_json("/cars", Some(&staff), &body);
+                    assert_eq!(reply.status, 201, "{reply:?}");
+                    car_no
+                })
+                .collect(),
+            Self::ProductOrder => (0..BOOKS)
+                .map(|p| {
+                    let item_cd = format!("ITEM-{p:03}");
+                    let body =
+                        json!({"itemCd": item_cd, "name": format!("Mug {p}"), "price": 1_000, "quantity": 1_000_000});
+                    let reply = client.post_json("/products", Some(&staff), &body);
+                    assert_eq!(reply.status, 201, "{reply:?}");
+                    item_cd
+                })
+                .collect(),
         }
     }
 
-    /// The front command; returns the id of what it made, or `None` if refused.
-    fn command(self, client: &acceptance::Client, token: &str, target: &str) -> Option<String> {
+    /// The front command, the `n`th of its client; returns the id of what it
+    /// made, or `None` if refused.
+    fn command(self, client: &acceptance::Client, token: &str, target: &str, n: usize) -> Option<String> {
         let (path, body, field) = match self {
             Self::BookReservation => ("/reservations", json!({"bookId": target}), "reservationId"),
             Self::BookRental => ("/reservations", json!({"productId": target}), "reservationId"),
             Self::GameReward => ("/missions", json!({"name": "Daily Quest"}), "missionId"),
+            Self::RentCar => {
+                let day = day_after_2027_01_01(n);
+                ("/reservations", json!({"carNo": target, "rentalDate": day, "returnDate": day}), "reservationId")
+            }
+            Self::ProductOrder => {
+                ("/orders", json!({"itemCd": target, "quantity": 1, "address": "Seoul, Jongno-gu 1"}), "orderId")
+            }
         };
         let reply = client.post_json(path, Some(token), &body);
         if !(200..300).contains(&reply.status) {
             return None;
         }
-        reply.body[field].as_str().map(str::to_owned)
+        let id = reply.body[field].as_str().map(str::to_owned)?;
+        if self == Self::RentCar {
+            let paid = client.post_json(&format!("/reservations/{id}/pay"), Some(token), &json!({}));
+            if paid.status != 200 {
+                return None;
+            }
+        }
+        Some(id)
+    }
+
+    /// What the tracer polls for `id`: the resource that shows the saga's
+    /// outcome.
+    fn outcome(self, client: &acceptance::Client, token: &str, id: &str) -> serde_json::Value {
+        static STAFF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        match self {
+            Self::BookReservation | Self::BookRental => client.get(&format!("/reservations/{id}"), Some(token)).body,
+            Self::GameReward => client.get(&format!("/missions/{id}"), Some(token)).body,
+            Self::RentCar => {
+                let staff = STAFF.get_or_init(|| acceptance::token("bob", &["staff"]));
+                client.get(&format!("/rentals?reservationId={id}"), Some(staff)).body
+            }
+            Self::ProductOrder => client.get(&format!("/orders/{id}"), Some(token)).body,
+        }
     }
 
     /// Whether the saga of `id` shows its outcome.
     fn resolved(self, client: &acceptance::Client, token: &str, id: &str) -> bool {
+        let outcome = self.outcome(client, token, id);
+        let status = &outcome["status"];
         match self {
-            Self::BookReservation => {
-                let status = client.get(&format!("/reservations/{id}"), Some(token)).body["status"].clone();
-                status == "Reserved" || status == "Failed"
-            }
-            Self::BookRental => {
-                let status = client.get(&format!("/reservations/{id}"), Some(token)).body["status"].clone();
-                status == "Delivering" || status == "Rejected"
-            }
-            Self::GameReward => client.get(&format!("/missions/{id}"), Some(token)).body["rewardId"].is_string(),
+            Self::BookReservation => status == "Reserved" || status == "Failed",
+            Self::BookRental => status == "Delivering" || status == "Rejected",
+            Self::GameReward => outcome["rewardId"].is_string(),
+            Self::RentCar => status == "Rented",
+            Self::ProductOrder => status == "Prepared" || status == "Rejected",
         }
     }
+}
+
+/// `2027-01-01` plus `n` days, as `YYYY-MM-DD`.
+fn day_after_2027_01_01(n: usize) -> String {
+    const JAN_1_2027: u64 = 1_798_761_600;
+    let at = std::time::UNIX_EPOCH + Duration::from_secs(JAN_1_2027 + n as u64 * 86_400);
+    humantime::format_rfc3339(at).to_string()[..10].to_owned()
 }
 
 fn main() {
@@ -104,7 +165,9 @@ fn main() {
         "bookreservation" => System::BookReservation,
         "bookrental" => System::BookRental,
         "gamereward" => System::GameReward,
-        other => panic!("no system {other}: bookreservation, bookrental or gamereward"),
+        "rentcar" => System::RentCar,
+        "productorder" => System::ProductOrder,
+        other => panic!("no system {other}: bookreservation, bookrental, gamereward, rentcar or productorder"),
     };
 
     let runner = Runner::start(RunnerOptions {
@@ -142,10 +205,13 @@ fn main() {
             let token = token(&customer, &[]);
             let mut n = 0usize;
             while !stop.load(Ordering::Relaxed) {
-                let target = &targets[(c + n) % targets.len()];
+                let target = match system {
+                    System::RentCar => &targets[c % targets.len()],
+                    _ => &targets[(c + n) % targets.len()],
+                };
                 n += 1;
                 let at = Instant::now();
-                let Some(id) = system.command(&client, &token, target) else {
+                let Some(id) = system.command(&client, &token, target, n) else {
                     refused.fetch_add(1, Ordering::Relaxed);
                     continue;
                 };
@@ -205,7 +271,8 @@ fn main() {
 
     // Then, outside the timing: every command shows its outcome.
     let ids = ids.lock().unwrap().clone();
-    let unresolved = ids.iter().filter(|(id, token)| !system.resolved(&client, token, id)).count();
+    let unresolved: Vec<&(String, String)> =
+        ids.iter().filter(|(id, token)| !system.resolved(&client, token, id)).collect();
     let exchanges = (system == System::GameReward).then(|| exchange_all(&runner, clients));
 
     let mut latencies = latencies.lock().unwrap().clone();
@@ -221,7 +288,8 @@ fn main() {
         "clients": clients,
         "commands": ids.len(),
         "refused": refused.load(Ordering::Relaxed),
-        "unresolved": unresolved,
+        "unresolved": unresolved.len(),
+        "unresolved_first": unresolved.first().map(|(id, token)| system.outcome(&client, token, id)),
         "queues_drained": drained.is_some(),
         "accepted_per_s": total / sending.as_secs_f64(),
         "sagas_per_s": total / done.as_secs_f64(),

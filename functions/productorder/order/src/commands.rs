@@ -121,7 +121,7 @@ mod tests {
 
     use super::*;
     use crate::order::{RejectReason, Status};
-    use crate::policies::follow_pay;
+    use crate::policies::{follow_delivery, follow_pay};
     use crate::queries;
     use crate::views::product_prices::{self, Inbound};
 
@@ -237,5 +237,24 @@ mod tests {
         follow_pay::on_event(inner.clone(), heard("PayApproved"), approved).await.unwrap();
         let ordered = queries::get_order(&*inner, &customer("alice"), &pending.order_id).await.unwrap();
         assert_eq!((ordered.status, ordered.payment_id.as_deref()), (Some(Status::Ordered), Some("p1")));
+    }
+
+    #[tokio::test]
+    async fn a_parcel_heard_of_before_the_order_is_recorded_paid_moves_it_once_paid() {
+        let inner = priced().await;
+        // Pay approved; the order's own commit after the call has not landed
+        // (here: lost), while product already took the stock for PayApproved.
+        let table: Arc<dyn Table> = Arc::new(framework::testing::FailNextTransaction::after(inner.clone(), 1));
+        let _ = place_order(&place_with(&table, approving()), &customer("alice"), two_mugs()).await;
+        let order_id = last_of(&*inner, "alice").await.order_id;
+
+        let news = follow_delivery::Inbound::DeliveryPrepared { order_id: order_id.clone() };
+        follow_delivery::on_event(inner.clone(), heard("DeliveryPrepared"), news).await.unwrap();
+        assert_eq!(last_of(&*inner, "alice").await.status, Some(Status::Pending), "not an order yet");
+
+        let approved = follow_pay::Inbound::PayApproved { payment_id: "p1".into(), order_id: order_id.clone() };
+        follow_pay::on_event(inner.clone(), heard("PayApproved"), approved).await.unwrap();
+        let order = queries::get_order(&*inner, &customer("alice"), &order_id).await.unwrap();
+        assert_eq!((order.status, order.payment_id.as_deref()), (Some(Status::Prepared), Some("p1")));
     }
 }

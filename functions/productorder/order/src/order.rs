@@ -4,9 +4,14 @@
 //! `Ordered` it follows its parcel (`Prepared` → `Shipping` → `Delivered`),
 //! or ends `Canceled` by its owner (before shipping) or `Rejected` (out of
 //! stock, or an approval that came after the order was abandoned).
+//!
+//! Product acts on pay's `PayApproved` while place-order may still be
+//! committing `Ordered`, so news of the parcel or of a want of stock can come
+//! while the order is `Pending`: it is kept (`HeardEarly`) and acted on when
+//! the order is recorded paid, never dropped.
 
-use framework::Aggregate;
 use framework::store::Key;
+use framework::Aggregate;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, strum::Display)]
@@ -55,6 +60,18 @@ pub struct Order {
     pub status: Option<Status>,
     pub payment_id: Option<String>,
     pub reject_reason: Option<RejectReason>,
+    /// What was heard while `Pending`.
+    #[serde(default)]
+    pub early: Early,
+}
+
+/// News that follows pay's approval, heard before the order was recorded
+/// paid; acted on when it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Early {
+    pub parcel: Option<Status>,
+    pub out_of_stock: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -127,6 +144,13 @@ pub enum OrderEvent {
         order_id: String,
         status: Status,
     },
+    /// Recorded: news of the parcel or of a want of stock, heard while the
+    /// order was still `Pending`.
+    HeardEarly {
+        order_id: String,
+        parcel: Option<Status>,
+        out_of_stock: bool,
+    },
 }
 
 #[derive(Debug, PartialEq, thiserror::Error)]
@@ -175,15 +199,23 @@ impl Aggregate for Order {
         let id = self.order_id.clone();
         match (command, status) {
             (Command::Place(_), _) => Err(OrderError::AlreadyPlaced),
-            (Command::Paid { payment_id }, Status::Pending) => Ok(vec![Ordered {
-                order_id: id,
-                item_cd: self.item_cd.clone(),
-                quantity: self.quantity,
-                address: self.address.clone(),
-                customer_id: self.customer_id.clone(),
-                payment_id,
-                amount: self.amount,
-            }]),
+            (Command::Paid { payment_id }, Status::Pending) => {
+                let mut events = vec![Ordered {
+                    order_id: id.clone(),
+                    item_cd: self.item_cd.clone(),
+                    quantity: self.quantity,
+                    address: self.address.clone(),
+                    customer_id: self.customer_id.clone(),
+                    payment_id,
+                    amount: self.amount,
+                }];
+                if self.early.out_of_stock {
+                    events.push(self.rejected(RejectReason::OutOfStock));
+                } else if let Some(parcel) = self.early.parcel {
+                    events.push(OrderFollowed { order_id: id, status: parcel });
+                }
+                Ok(events)
+            }
             // Paid after we gave up: the customer was told there is no order.
             (Command::Paid { .. }, Status::Abandoned) => Ok(vec![self.rejected(RejectReason::NotRecorded)]),
             (Command::Paid { .. }, _) => Ok(vec![]),
@@ -197,6 +229,15 @@ impl Aggregate for Order {
             }]),
             (Command::Cancel, status) if !status.is_visible() => Err(OrderError::Unknown),
             (Command::Cancel, status) => Err(OrderError::NotCancelable(status)),
+            // News that follows pay's approval, heard before the order was
+            // recorded paid (product acts on `PayApproved` while place-order
+            // is still committing): kept, and acted on once paid.
+            (Command::Follow(next), Status::Pending) if self.early.parcel.is_none_or(|p| next > p) => {
+                Ok(vec![HeardEarly { order_id: id, parcel: Some(next), out_of_stock: false }])
+            }
+            (Command::RejectOutOfStock, Status::Pending) if !self.early.out_of_stock => {
+                Ok(vec![HeardEarly { order_id: id, parcel: None, out_of_stock: true }])
+            }
             (Command::RejectOutOfStock, Status::Ordered | Status::Prepared) => {
                 Ok(vec![self.rejected(RejectReason::OutOfStock)])
             }
@@ -234,6 +275,10 @@ impl Aggregate for Order {
             }
             OrderEvent::OrderAbandoned { .. } => self.status = Some(Status::Abandoned),
             OrderEvent::OrderFollowed { status, .. } => self.status = Some(*status),
+            OrderEvent::HeardEarly { parcel, out_of_stock, .. } => {
+                self.early.parcel = parcel.or(self.early.parcel);
+                self.early.out_of_stock |= out_of_stock;
+            }
         }
     }
 
@@ -335,6 +380,38 @@ mod tests {
             customer_id: "alice".into(),
         };
         given::<Order>([pending(), ordered(), canceled]).when(Command::Follow(Status::Delivered)).then_expect(vec![]);
+    }
+
+    #[test]
+    fn news_heard_before_the_order_is_recorded_paid_is_kept_and_acted_on_once_paid() {
+        let early = |parcel, out_of_stock| HeardEarly { order_id: "o1".into(), parcel, out_of_stock };
+        given::<Order>([pending()])
+            .when(Command::Follow(Status::Prepared))
+            .then_expect(vec![early(Some(Status::Prepared), false)]);
+        given::<Order>([pending(), early(Some(Status::Prepared), false)])
+            .when(Command::Follow(Status::Prepared))
+            .then_expect(vec![]);
+        let state = given::<Order>([pending(), early(Some(Status::Prepared), false)])
+            .when(paid())
+            .then_expect(vec![ordered(), followed(Status::Prepared)]);
+        assert_eq!(state.status, Some(Status::Prepared));
+
+        given::<Order>([pending()]).when(Command::RejectOutOfStock).then_expect(vec![early(None, true)]);
+        let state = given::<Order>([pending(), early(None, true)]).when(paid()).then_expect(vec![
+            ordered(),
+            OrderRejected {
+                order_id: "o1".into(),
+                item_cd: "ITEM-001".into(),
+                quantity: 2,
+                customer_id: "alice".into(),
+                reason: RejectReason::OutOfStock,
+            },
+        ]);
+        assert_eq!(state.status, Some(Status::Rejected));
+
+        // Given up on before pay answered: pay's approval rejects it, whatever was heard.
+        let abandoned = OrderAbandoned { order_id: "o1".into() };
+        given::<Order>([pending(), abandoned]).when(Command::Follow(Status::Prepared)).then_expect(vec![]);
     }
 
     #[test]
