@@ -107,6 +107,14 @@ fn every_event_on_a_board_is_one_its_aggregates_raise() {
             let mut named = BTreeSet::new();
             for aggregate in code.aggregates {
                 let sticky = &context.aggregates[aggregate.name];
+                let recorded_in_code: BTreeSet<&str> = aggregate.recorded.iter().copied().collect();
+                let recorded_on_board: BTreeSet<&str> = sticky.recorded.iter().map(String::as_str).collect();
+                if recorded_in_code != recorded_on_board {
+                    problems.push(format!(
+                        "{at}: the board has {} record {recorded_on_board:?}, its RECORDED says {recorded_in_code:?}",
+                        aggregate.name
+                    ));
+                }
                 for event in sticky.events.iter().chain(&sticky.recorded) {
                     if !aggregate.events.contains(&event.as_str()) {
                         problems.push(format!(

@@ -19,6 +19,10 @@ pub trait Aggregate: Default + Serialize + DeserializeOwned + Send + Sync {
     /// (`VariantNames`, so the board check can read them).
     type Event: Serialize + Clone + Debug + PartialEq + Send + strum::VariantNames;
     type Error: std::error::Error + Send + Sync + 'static;
+    /// The event types it keeps to itself (the board's `recorded`): applied
+    /// and stored with the aggregate, never put in the outbox. The board
+    /// check holds this list to the board's.
+    const RECORDED: &'static [&'static str] = &[];
 
     /// Decides which events a command raises, given the current state.
     fn handle(&self, command: Self::Command) -> Result<Vec<Self::Event>, Self::Error>;
@@ -39,17 +43,18 @@ pub trait Aggregate: Default + Serialize + DeserializeOwned + Send + Sync {
     }
 }
 
-/// A yellow sticky as the board check reads it: the aggregate's name and the
-/// event types it can raise.
+/// A yellow sticky as the board check reads it: the aggregate's name, the
+/// event types it can raise, and those of them it only records.
 #[derive(Debug, Clone, Copy)]
 pub struct AggregateSticky {
     pub name: &'static str,
     pub events: &'static [&'static str],
+    pub recorded: &'static [&'static str],
 }
 
 /// The sticky of aggregate `A`, for a context's `AGGREGATES` table.
 pub const fn sticky<A: Aggregate>() -> AggregateSticky {
-    AggregateSticky { name: A::TYPE, events: <A::Event as strum::VariantNames>::VARIANTS }
+    AggregateSticky { name: A::TYPE, events: <A::Event as strum::VariantNames>::VARIANTS, recorded: A::RECORDED }
 }
 
 /// Given/when/then for aggregate tests:

@@ -114,7 +114,8 @@ impl Commit {
     }
 
     /// Applies `events` to the aggregate, and records its new state (one
-    /// version step per commit) and the events for the outbox.
+    /// version step per commit) and, for the outbox, the events it does not
+    /// keep to itself ([`Aggregate::RECORDED`]).
     pub fn aggregate<A: Aggregate>(
         &mut self,
         loaded: &mut Loaded<A>,
@@ -122,7 +123,10 @@ impl Commit {
         origin: &Origin,
     ) -> Result<(), CommitError> {
         for event in events {
-            self.emit(Envelope::wrap(event, origin, loaded.version + 1)?);
+            let envelope = Envelope::wrap(event, origin, loaded.version + 1)?;
+            if !A::RECORDED.contains(&envelope.event_type.as_str()) {
+                self.emit(envelope);
+            }
         }
         self.save(loaded, events)
     }
@@ -355,4 +359,53 @@ where
         }
     }
     attempt().await
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Serialize};
+
+    use super::*;
+
+    #[derive(Debug, Default, Serialize, Deserialize)]
+    struct Parcel {
+        notes: u32,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, strum::VariantNames)]
+    #[serde(tag = "type", content = "data")]
+    enum ParcelEvent {
+        Shipped { id: String },
+        Noted { id: String },
+    }
+
+    impl Aggregate for Parcel {
+        const TYPE: &'static str = "Parcel";
+        const RECORDED: &'static [&'static str] = &["Noted"];
+        type Command = ();
+        type Event = ParcelEvent;
+        type Error = std::convert::Infallible;
+
+        fn handle(&self, (): ()) -> Result<Vec<ParcelEvent>, Self::Error> {
+            Ok(vec![])
+        }
+
+        fn apply(&mut self, event: &ParcelEvent) {
+            if let ParcelEvent::Noted { .. } = event {
+                self.notes += 1;
+            }
+        }
+    }
+
+    #[test]
+    fn recorded_events_change_the_aggregate_and_never_reach_the_outbox() {
+        let mut loaded = Loaded { id: "p1".to_owned(), state: Parcel::default(), version: 0 };
+        let origin = Origin { source: "test", correlation_id: "c".into() };
+        let events = [ParcelEvent::Noted { id: "p1".into() }, ParcelEvent::Shipped { id: "p1".into() }];
+        let mut commit = Commit::new();
+        commit.aggregate(&mut loaded, &events, &origin).unwrap();
+        let outbox: Vec<&str> = commit.events.iter().map(|e| e.event_type.as_str()).collect();
+        assert_eq!(outbox, ["Shipped"]);
+        assert_eq!(loaded.state.notes, 1, "the recorded event was applied");
+    }
 }

@@ -171,6 +171,7 @@ pub enum AllocationEvent {
 
 impl Aggregate for Allocation {
     const TYPE: &'static str = "Allocation";
+    const RECORDED: &'static [&'static str] = &["CopyTaken", "CopyShort", "CopyReleased"];
     type Command = AllocationEvent;
     type Event = AllocationEvent;
     type Error = ProductError;

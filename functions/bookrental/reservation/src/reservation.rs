@@ -78,6 +78,7 @@ pub enum ReservationError {
 
 impl Aggregate for Reservation {
     const TYPE: &'static str = "Reservation";
+    const RECORDED: &'static [&'static str] = &["DeliveryFollowed"];
     type Command = Command;
     type Event = ReservationEvent;
     type Error = ReservationError;

@@ -46,6 +46,7 @@ pub enum MissionError {
 
 impl Aggregate for Mission {
     const TYPE: &'static str = "Mission";
+    const RECORDED: &'static [&'static str] = &["RewardRecorded"];
     type Command = Command;
     type Event = MissionEvent;
     type Error = MissionError;

@@ -52,6 +52,7 @@ pub enum RewardError {
 
 impl Aggregate for Reward {
     const TYPE: &'static str = "Reward";
+    const RECORDED: &'static [&'static str] = &["RewardMarkedExchanged"];
     type Command = Command;
     type Event = RewardEvent;
     type Error = RewardError;

@@ -179,20 +179,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_cancel_before_the_parcel_exists_closes_it_and_the_late_prepare_creates_nothing() {
+    async fn a_cancel_before_the_parcel_exists_closes_it_and_the_late_prepare_is_canceled_at_once() {
         let table = table();
         order_canceled(&table, "e1").await;
-        prepared(&table, "e2").await;
-        assert!(types(&table).await.is_empty(), "DeliveryClosed is recorded, not published; nothing created");
+        assert!(types(&table).await.is_empty(), "DeliveryClosed is recorded, not published");
         let closed = load::<Delivery>(&*table, &delivery_of("o1")).await.unwrap();
         assert_eq!(closed.state.status, Some(Status::Closed));
         assert_eq!(
             find_delivery(&*table, &staff_member(), "o1").await,
             Err(Refused::NotFound { what: "delivery of order", id: "o1".into() })
         );
+        // Product prepared it anyway (it took the stock before it heard the
+        // cancel): no parcel goes out, and the world hears it is canceled.
+        prepared(&table, "e2").await;
+        prepared(&table, "e2").await;
+        assert_eq!(types(&table).await, ["DeliveryCanceled"], "once, however often it is delivered");
+        assert_eq!(find_delivery(&*table, &staff_member(), "o1").await.unwrap().status, Some(Status::Canceled));
         assert_eq!(
             start_delivery(&*table, &staff_member(), &delivery_of("o1")).await,
-            Err(Refused::NotFound { what: "Delivery", id: delivery_of("o1") })
+            Err(Refused::Domain(DeliveryError::NotPrepared(Status::Canceled)))
         );
     }
 

@@ -10,8 +10,8 @@
 //! while the order is `Pending`: it is kept (`HeardEarly`) and acted on when
 //! the order is recorded paid, never dropped.
 
-use framework::store::Key;
 use framework::Aggregate;
+use framework::store::Key;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, strum::Display)]
@@ -177,6 +177,7 @@ impl Order {
 
 impl Aggregate for Order {
     const TYPE: &'static str = "Order";
+    const RECORDED: &'static [&'static str] = &["OrderPending", "OrderAbandoned", "OrderFollowed", "HeardEarly"];
     type Command = Command;
     type Event = OrderEvent;
     type Error = OrderError;

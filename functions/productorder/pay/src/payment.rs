@@ -95,6 +95,7 @@ pub fn payment_of(order_id: &str) -> String {
 
 impl Aggregate for Payment {
     const TYPE: &'static str = "Payment";
+    const RECORDED: &'static [&'static str] = &["OrderClosed"];
     type Command = Command;
     type Event = PaymentEvent;
     type Error = PaymentError;

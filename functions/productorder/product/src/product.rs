@@ -259,6 +259,7 @@ pub enum AllocationEvent {
 
 impl Aggregate for Allocation {
     const TYPE: &'static str = "Allocation";
+    const RECORDED: &'static [&'static str] = &["StockTaken", "StockShort", "StockReleased"];
     type Command = AllocationCommand;
     type Event = AllocationEvent;
     type Error = ProductError;

@@ -147,6 +147,7 @@ pub enum BookingCommand {
 
 impl Aggregate for Booking {
     const TYPE: &'static str = "Booking";
+    const RECORDED: &'static [&'static str] = &["CarBooked", "CarReleased"];
     type Command = BookingCommand;
     type Event = CarEvent;
     type Error = CarError;

@@ -110,6 +110,7 @@ impl Payment {
 
 impl Aggregate for Payment {
     const TYPE: &'static str = "Payment";
+    const RECORDED: &'static [&'static str] = &["ReservationClosed", "CarReturnedNoted"];
     type Command = Command;
     type Event = PaymentEvent;
     type Error = PaymentError;

@@ -111,6 +111,7 @@ pub enum RatingError {
 
 impl Aggregate for Rating {
     const TYPE: &'static str = "Rating";
+    const RECORDED: &'static [&'static str] = &["RentalNoted"];
     type Command = Command;
     type Event = RatingEvent;
     type Error = RatingError;

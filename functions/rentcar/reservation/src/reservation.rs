@@ -151,6 +151,7 @@ impl Reservation {
 
 impl Aggregate for Reservation {
     const TYPE: &'static str = "Reservation";
+    const RECORDED: &'static [&'static str] = &["ReservationPaid", "RentalFollowed"];
     type Command = Command;
     type Event = ReservationEvent;
     type Error = ReservationError;

@@ -3,10 +3,8 @@
 
 use std::sync::Arc;
 
-use framework::Aggregate;
-use framework::commit::{Commit, CommitError, load, retry_stale};
-use framework::queue::settle;
-use framework::store::{StoreError, Table};
+use framework::commit::{Inbox, execute};
+use framework::store::Table;
 use framework::{Envelope, Origin, PolicyError};
 use serde::Deserialize;
 
@@ -26,31 +24,16 @@ pub enum Inbound {
 /// `OrderCanceled` → `DeliveryCanceled` while `Prepared` or `Started`;
 /// before the parcel exists, `DeliveryClosed` (recorded, not published),
 /// so a late `DeliveryPrepared` never creates it; nothing once completed
-/// or over. What is published follows the parcel as loaded, in one
-/// transaction with the inbox, decided again on a lost race.
+/// or over. One transaction with the inbox, decided again on a lost race.
 pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound) -> Result<(), PolicyError> {
-    let table = &*table;
     let (Inbound::OrderCanceled { order_id, customer_id } | Inbound::OrderRejected { order_id, customer_id }) = event;
     let origin = Origin { source: SOURCE, correlation_id: order_id.clone() };
-    let delivery_id = delivery_of(&order_id);
-    settle(
-        retry_stale(|| async {
-            let mut delivery = load::<Delivery>(table, &delivery_id).await.map_err(CommitError::Store)?;
-            let cancel = Command::Cancel { order_id: order_id.clone(), customer_id: customer_id.clone() };
-            let events =
-                delivery.state.handle(cancel).map_err(|e| CommitError::Store(StoreError::Invalid(e.to_string())))?;
-            if events.is_empty() {
-                tracing::info!(order_id, status = ?delivery.state.status, "nothing to cancel");
-                return Ok(());
-            }
-            let mut commit = Commit::new();
-            for event in events.iter().filter(|e| e.is_published()) {
-                commit.emit(Envelope::wrap(event, &origin, delivery.version + 1)?);
-            }
-            commit.save(&mut delivery, &events)?;
-            commit.consumed(CANCEL_DELIVERY, &envelope.event_id);
-            commit.submit(table).await.map(|_| ())
-        })
-        .await,
-    )
+    let inbox = Inbox { consumer: CANCEL_DELIVERY, event_id: &envelope.event_id };
+    let cancel = Command::Cancel { order_id: order_id.clone(), customer_id };
+    let done =
+        execute::<Delivery, _>(&*table, &delivery_of(&order_id), &origin, Some(inbox), |_| cancel.clone()).await?;
+    if done.events.is_empty() && !done.duplicate {
+        tracing::info!(order_id, status = ?done.aggregate.state.status, "nothing to cancel");
+    }
+    Ok(())
 }

@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use framework::commit::{Inbox, record};
+use framework::commit::{Inbox, execute};
 use framework::store::Table;
-use framework::{Envelope, PolicyError};
+use framework::{Envelope, Origin, PolicyError};
 use serde::Deserialize;
 
+use crate::SOURCE;
 use crate::delivery::{Command, Delivery, Parcel, delivery_of};
 
 pub const CREATE_DELIVERY: &str = "create-delivery";
@@ -20,15 +21,17 @@ pub enum Inbound {
 }
 
 /// `DeliveryPrepared` → the parcel is created `Prepared` (recorded, not
-/// published: the world heard `DeliveryPrepared`), once per order; nothing
-/// if the order's cancel got here first (the parcel is closed).
+/// published: the world heard `DeliveryPrepared`), once per order. If the
+/// order's cancel got here first (the parcel is closed), the parcel product
+/// just prepared is canceled at once (`DeliveryCanceled`, published): the
+/// customer center, which heard `DeliveryPrepared`, hears its end too.
 pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound) -> Result<(), PolicyError> {
     let Inbound::DeliveryPrepared { order_id, item_cd, quantity, address, customer_id } = event;
     let inbox = Inbox { consumer: CREATE_DELIVERY, event_id: &envelope.event_id };
     let parcel = Parcel { order_id: order_id.clone(), item_cd, quantity, address, customer_id };
-    let done =
-        record::<Delivery, _>(&*table, &delivery_of(&order_id), Some(inbox), |_| Command::Create(parcel.clone()))
-            .await?;
+    let origin = Origin { source: SOURCE, correlation_id: order_id.clone() };
+    let create = |_: &_| Command::Create(parcel.clone());
+    let done = execute::<Delivery, _>(&*table, &delivery_of(&order_id), &origin, Some(inbox), create).await?;
     if done.events.is_empty() && !done.duplicate {
         tracing::info!(order_id, status = ?done.aggregate.state.status, "parcel not created");
     }

@@ -3,10 +3,8 @@
 
 use std::sync::Arc;
 
-use framework::Aggregate;
-use framework::commit::{Commit, CommitError, load, retry_stale};
-use framework::queue::settle;
-use framework::store::{StoreError, Table};
+use framework::commit::{Inbox, execute};
+use framework::store::Table;
 use framework::{Envelope, Origin, PolicyError};
 use serde::Deserialize;
 
@@ -24,34 +22,19 @@ pub enum Inbound {
 
 /// `PaymentCanceled` → `RentalCanceled` while `Rented`; before the rental
 /// started, `RentalClosed` (recorded, not published), so a late
-/// `PaymentApproved` never starts it; nothing once returned or over. The
-/// decision and what is published follow the rental as loaded, in one
+/// `PaymentApproved` never starts it; nothing once returned or over. One
 /// transaction with the inbox, decided again on a lost race.
 pub async fn on_event(table: Arc<dyn Table>, envelope: Envelope, event: Inbound) -> Result<(), PolicyError> {
-    let table = &*table;
     let Inbound::PaymentCanceled { payment_id, reservation_id, car_no, customer_id } = event;
     let origin = Origin { source: SOURCE, correlation_id: reservation_id.clone() };
     let payment = Payment { payment_id, reservation_id: reservation_id.clone(), car_no, customer_id };
-    let rental_id = rental_of(&reservation_id);
-    settle(
-        retry_stale(|| async {
-            let mut rental = load::<Rental>(table, &rental_id).await.map_err(CommitError::Store)?;
-            let events = rental
-                .state
-                .handle(Command::Cancel(payment.clone()))
-                .map_err(|e| CommitError::Store(StoreError::Invalid(e.to_string())))?;
-            if events.is_empty() {
-                tracing::info!(reservation_id, status = ?rental.state.status, "nothing to cancel");
-                return Ok(());
-            }
-            let mut commit = Commit::new();
-            for event in events.iter().filter(|e| e.is_published()) {
-                commit.emit(Envelope::wrap(event, &origin, rental.version + 1)?);
-            }
-            commit.save(&mut rental, &events)?;
-            commit.consumed(CANCEL_RENTAL, &envelope.event_id);
-            commit.submit(table).await.map(|_| ())
-        })
-        .await,
-    )
+    let inbox = Inbox { consumer: CANCEL_RENTAL, event_id: &envelope.event_id };
+    let done = execute::<Rental, _>(&*table, &rental_of(&reservation_id), &origin, Some(inbox), |_| {
+        Command::Cancel(payment.clone())
+    })
+    .await?;
+    if done.events.is_empty() && !done.duplicate {
+        tracing::info!(reservation_id, status = ?done.aggregate.state.status, "nothing to cancel");
+    }
+    Ok(())
 }
