@@ -115,22 +115,6 @@ impl World {
     fn delivery_calls_received(&self) -> u64 {
         self.client.runner_get("/_local/bookrental/contexts/delivery/calls").body["received"].as_u64().unwrap_or(0)
     }
-
-    /// Every consuming queue is empty (a stopped context's wait for it).
-    fn queues_settled(&self) -> bool {
-        let queues = self.client.runner_get("/_local/queues").body;
-        queues
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|q| q["consuming"] == true)
-            .all(|q| q["depth"] == 0 && q["inFlight"] == 0 && q["deadLetters"] == 0)
-    }
-
-    fn wait_settled(&self) {
-        let settled = eventually(self.converge, || self.queues_settled().then_some(()));
-        assert!(settled.is_some(), "queues never drained: {:?}", self.client.runner_get("/_local/queues").body);
-    }
 }
 
 fn health_answers_without_a_token(backend: Backend) {

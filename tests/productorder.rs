@@ -440,23 +440,6 @@ fn bad_input_gets_the_contracts_error_and_changes_nothing(backend: Backend) {
     assert_eq!(snapshot(), before, "bad input changed state");
 }
 
-impl World {
-    /// Every consuming queue is empty.
-    fn wait_settled(&self) {
-        let settled = || {
-            let queues = self.client.runner_get("/_local/queues").body;
-            queues
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|q| q["consuming"] == true)
-                .all(|q| q["depth"] == 0 && q["inFlight"] == 0)
-                .then_some(())
-        };
-        assert!(eventually(self.converge, settled).is_some(), "queues never drained");
-    }
-}
-
 on_both_backends!(
     health_answers_without_a_token,
     an_order_is_paid_prepared_shipped_and_delivered,

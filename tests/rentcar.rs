@@ -105,21 +105,6 @@ impl World {
         assert_eq!(reply.status, 200, "{reply:?}");
     }
 
-    /// Every consuming queue is empty.
-    fn wait_settled(&self) {
-        let settled = || {
-            let queues = self.client.runner_get("/_local/queues").body;
-            queues
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|q| q["consuming"] == true)
-                .all(|q| q["depth"] == 0 && q["inFlight"] == 0)
-                .then_some(())
-        };
-        assert!(eventually(self.converge, settled).is_some(), "queues never drained");
-    }
-
     /// Reserves, pays and waits for the rental: `(reservationId, paymentId, rentalId)`.
     fn rented(&self, token: &str, car_no: &str, rental: &str, back: &str) -> (String, String, String) {
         let id = self.reserved(token, car_no, rental, back);

@@ -37,6 +37,17 @@ pub(crate) struct LocalRemote {
     pub(crate) run: framework::call::InternalFn,
     /// The callee context's switch (`/_local/.../calls`).
     pub(crate) calls: Arc<Mutex<CallControl>>,
+    /// Injected failures (`--faults calls=…`).
+    pub(crate) dice: Mutex<crate::faults::Dice>,
+}
+
+/// Where an injected call failure strikes.
+#[derive(Clone, Copy, PartialEq)]
+enum Injected {
+    /// Before the callee runs, as if nothing listened.
+    Unreachable,
+    /// After the callee ran: its answer is lost, as in a timeout.
+    AnswerLost,
 }
 
 impl framework::call::Remote for LocalRemote {
@@ -58,6 +69,21 @@ impl framework::call::Remote for LocalRemote {
                 CallMode::Slow => Duration::from_millis(control.delay_ms),
                 CallMode::Up => Duration::ZERO,
             };
+            let injected = {
+                let mut dice = self.dice.lock().unwrap_or_else(|p| p.into_inner());
+                let share = dice.plan().calls;
+                let fault = dice.roll(share).then(|| {
+                    dice.injected().calls_failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if dice.roll(0.5) { Injected::AnswerLost } else { Injected::Unreachable }
+                });
+                fault
+            };
+            if injected == Some(Injected::Unreachable) {
+                return Err(RemoteError::Unreachable(format!(
+                    "{}/{} unreachable (injected by --faults)",
+                    self.system, self.context
+                )));
+            }
             let run = self.run.clone();
             let call = tokio::spawn(async move {
                 if !delay.is_zero() {
@@ -65,7 +91,16 @@ impl framework::call::Remote for LocalRemote {
                 }
                 run(request).await
             });
-            call.await.map_err(|e| RemoteError::Failed(format!("{}/{} crashed: {e}", self.system, self.context)))
+            let answer = call
+                .await
+                .map_err(|e| RemoteError::Failed(format!("{}/{} crashed: {e}", self.system, self.context)))?;
+            if injected == Some(Injected::AnswerLost) {
+                return Err(RemoteError::Failed(format!(
+                    "{}/{} ran, but its answer was lost (injected by --faults)",
+                    self.system, self.context
+                )));
+            }
+            Ok(answer)
         })
     }
 }

@@ -1,15 +1,18 @@
 //! Queues → policy functions, batch by batch, as Lambda's SQS event source
 //! mapping does: receive up to the batch size, invoke, delete what
-//! succeeded; failures come back after the visibility timeout.
+//! succeeded; failures come back after the visibility timeout. The faults
+//! of `--faults` (`dup`, `fail`, `delay`, `reorder`) are injected here.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use framework::QueueFn;
 
 use crate::backend::{Queues, Received};
+use crate::faults::Dice;
 use crate::runner::Shared;
 
 pub(crate) struct Consumer {
@@ -25,7 +28,7 @@ pub(crate) struct Consumer {
 
 /// One queue's event source mapping: receive a batch, invoke, delete what
 /// succeeded; failures come back after the visibility timeout.
-pub(crate) async fn consume(consumer: Arc<Consumer>, queues: Arc<dyn Queues>, shared: Arc<Shared>) {
+pub(crate) async fn consume(consumer: Arc<Consumer>, queues: Arc<dyn Queues>, shared: Arc<Shared>, mut dice: Dice) {
     let arrivals = queues.arrivals(&consumer.queue);
     // What the last batch finished: deleted with the next receive.
     let mut settled: Vec<String> = Vec::new();
@@ -74,6 +77,26 @@ pub(crate) async fn consume(consumer: Arc<Consumer>, queues: Arc<dyn Queues>, sh
         }
         let mut batch = SqsEvent::default();
         batch.records = received.iter().map(|m| sqs_message(&consumer.queue, m)).collect();
+        let plan = dice.plan();
+        if let Some(delay) = dice.delay(plan.delay_ms) {
+            dice.injected().delayed.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(delay).await;
+        }
+        if plan.reorder && batch.records.len() > 1 {
+            dice.injected().reordered.fetch_add(1, Ordering::Relaxed);
+            dice.shuffle(&mut batch.records);
+        }
+        // `fail` and `dup` strike a message on its first delivery only: the
+        // platform misbehaves now and then, and injection alone never sends
+        // a message to its dead-letter queue (stopping a context is the
+        // fault that lasts).
+        let first_delivery = received.iter().all(|m| m.receive_count == 1);
+        if dice.roll(plan.fail) && first_delivery {
+            // The invocation failed before the handler ran (a crash, a
+            // timeout, a throttle): the whole batch comes back.
+            dice.injected().failed.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
         let failed: Option<HashSet<String>> = match tokio::spawn((consumer.run)(
             batch,
             framework::queue::Deadline::none(),
@@ -92,7 +115,20 @@ pub(crate) async fn consume(consumer: Arc<Consumer>, queues: Arc<dyn Queues>, sh
             }
         };
         let Some(failed) = failed else { continue };
-        settled = received.iter().filter(|m| !failed.contains(&m.message_id)).map(|m| m.receipt.clone()).collect();
+        settled = received
+            .iter()
+            .filter(|m| !failed.contains(&m.message_id))
+            // A lost delete: the message is delivered again after its
+            // visibility timeout, though it was handled.
+            .filter(|m| {
+                let lost = dice.roll(plan.dup) && m.receive_count == 1;
+                if lost {
+                    dice.injected().duplicated.fetch_add(1, Ordering::Relaxed);
+                }
+                !lost
+            })
+            .map(|m| m.receipt.clone())
+            .collect();
     }
 }
 

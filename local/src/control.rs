@@ -1,5 +1,6 @@
 //! The runner's switches: which contexts have their consumers (and relay)
-//! stopped, and how each context's internal functions answer calls. The
+//! stopped, how each context's internal functions answer calls, and which
+//! faults are injected. The
 //! control API (`control_api`) sets them; consumers, relays and in-process
 //! remotes read them.
 
@@ -16,6 +17,8 @@ pub(crate) struct Control {
     pub(crate) resumed: tokio::sync::Notify,
     /// One switch per context, shared with the remotes that call into it.
     pub(crate) calls: Mutex<HashMap<(String, String), Arc<Mutex<CallControl>>>>,
+    /// What `--faults` or `/_local/faults` asked to inject, and the counts.
+    pub(crate) faults: Arc<crate::faults::Faults>,
 }
 
 impl Control {

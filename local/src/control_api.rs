@@ -61,6 +61,7 @@ pub(crate) fn router(shared: Arc<Shared>, bind: SocketAddr) -> Router {
         let control = Router::new()
             .route("/_local/queues", get(queues))
             .route("/_local/circuits", get(list_circuits))
+            .route("/_local/faults", get(get_faults).post(set_faults))
             .route("/_local/{system}/contexts/{context}/calls", get(get_calls).post(set_calls))
             .route("/_local/{system}/contexts/{context}/stop", post(stop_context))
             .route("/_local/{system}/contexts/{context}/start", post(start_context))
@@ -136,6 +137,33 @@ pub(crate) async fn queues(State(shared): State<Arc<Shared>>) -> AxumResponse {
         }));
     }
     axum::Json(rows).into_response()
+}
+
+fn faults_answer(shared: &Shared) -> AxumResponse {
+    axum::Json(json!({"plan": shared.control.faults.plan(), "injected": shared.control.faults.injected.to_json()}))
+        .into_response()
+}
+
+/// `GET /_local/faults`: the plan in force and how many of each fault were
+/// injected since the runner started.
+pub(crate) async fn get_faults(State(shared): State<Arc<Shared>>) -> AxumResponse {
+    faults_answer(&shared)
+}
+
+/// `POST /_local/faults {"dup":0.2,"fail":0.1,"delayMs":[0,200],"reorder":true,"publish":0.1,"calls":0.05,"seed":7}`:
+/// the plan from now on (`{}` turns every fault off); the counts go on.
+pub(crate) async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> AxumResponse {
+    let plan = serde_json::from_slice::<crate::faults::FaultPlan>(&body)
+        .map_err(|e| e.to_string())
+        .and_then(|plan| plan.check().map(|()| plan).map_err(|e| e.to_string()));
+    match plan {
+        Ok(plan) => {
+            tracing::info!(?plan, "faults set");
+            shared.control.faults.set_plan(plan);
+            faults_answer(&shared)
+        }
+        Err(e) => error_response(StatusCode::BAD_REQUEST, "invalid_field", &format!("Not a fault plan: {e}.")),
+    }
 }
 
 fn known_context(shared: &Shared, system: &str, context: &str) -> bool {

@@ -9,6 +9,7 @@ mod calls;
 mod consumers;
 mod control;
 mod control_api;
+pub mod faults;
 mod gateway;
 mod provision;
 mod relays;

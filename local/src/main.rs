@@ -53,6 +53,10 @@ struct ServeArgs {
     /// Serve only this system (repeatable); default: every system of the template.
     #[arg(long = "system")]
     systems: Vec<String>,
+    /// Misbehave as AWS may: `dup=0.2,fail=0.1,delay=0..200,reorder,publish=0.1,calls=0.05,seed=7`
+    /// (see docs/local-runner.md); also `POST /_local/faults` while running.
+    #[arg(long, value_parser = |s: &str| local::faults::FaultPlan::parse(s).map_err(|e| e.to_string()))]
+    faults: Option<local::faults::FaultPlan>,
 }
 
 fn parse_parameter(text: &str) -> Result<(String, String), String> {
@@ -117,6 +121,7 @@ async fn serve(args: ServeArgs) -> std::process::ExitCode {
         pollers_per_queue: args.pollers_per_queue.unwrap_or(if args.aws { 1 } else { 4 }),
         parameters: args.parameters.into_iter().collect(),
         systems: args.systems,
+        faults: args.faults.unwrap_or_default(),
         backend: if args.aws {
             runner::Backend::Aws { config: aws_config::load_from_env().await, prefix: args.aws_prefix }
         } else {

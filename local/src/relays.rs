@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use framework::relay::Publisher;
-use framework::store::Table;
+use framework::store::{Change, Table};
 
 use crate::backend::Stream;
 use crate::runner::Shared;
@@ -24,8 +24,11 @@ pub(crate) struct Outbox {
     pub(crate) after: Duration,
 }
 
-/// Outbox → topic, for one table's stream, in order; on a failed publish
-/// the same records are tried again (never skipped).
+/// Outbox → topic, for one table's stream, in order. On a failed publish
+/// the relay resumes from the event that failed, as Lambda resumes a stream
+/// batch from the item its relay reports (`ReportBatchItemFailures`): what
+/// went out is not sent again, what failed is never skipped. The stream
+/// is acknowledged once the whole batch is out.
 pub(crate) async fn relay(
     owner: (String, String),
     stream: Arc<dyn Stream>,
@@ -35,25 +38,31 @@ pub(crate) async fn relay(
     let committed = stream.committed();
     let (system, context) = owner;
     let mut backoff = Duration::from_millis(50);
+    // The batch read from the stream, and where publishing resumes in it.
+    let mut batch: Vec<Change> = Vec::new();
+    let mut from = 0;
     loop {
         // The relay is one of its context's functions: it stops with them.
         if shared.control.is_stopped(&system, &context) {
             let _ = tokio::time::timeout(Duration::from_millis(250), shared.control.resumed.notified()).await;
             continue;
         }
-        let changes = match tokio::time::timeout(Duration::from_secs(10), stream.next()).await {
-            Ok(Ok(changes)) => changes,
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "stream read failed");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-            Err(_) => {
-                tracing::error!("stream read hung for 10 s; reading again");
-                continue;
-            }
-        };
-        if changes.is_empty() {
+        if batch.is_empty() {
+            batch = match tokio::time::timeout(Duration::from_secs(10), stream.next()).await {
+                Ok(Ok(changes)) => changes,
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "stream read failed");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+                Err(_) => {
+                    tracing::error!("stream read hung for 10 s; reading again");
+                    continue;
+                }
+            };
+            from = 0;
+        }
+        if batch.is_empty() {
             match &committed {
                 Some(committed) => {
                     let _ = tokio::time::timeout(Duration::from_secs(1), committed.notified()).await;
@@ -62,14 +71,21 @@ pub(crate) async fn relay(
             }
             continue;
         }
-        match framework::relay::relay(&changes, &*topic).await {
+        match framework::relay::relay(&batch[from..], &*topic).await {
             Ok(_) => {
-                if let Err(e) = stream.acknowledge(&changes).await {
+                if let Err(e) = stream.acknowledge(&batch).await {
                     tracing::error!(error = %e, "could not acknowledge the stream; events will be relayed again");
                 }
+                batch.clear();
                 backoff = Duration::from_millis(50);
             }
-            Err(_) => {
+            Err(failure) => {
+                let failed_at = batch.iter().position(|c| c.sequence == failure.sequence).unwrap_or(from);
+                if failed_at > from {
+                    // Some went out: that is progress, not a reason to wait longer.
+                    backoff = Duration::from_millis(50);
+                    from = failed_at;
+                }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }

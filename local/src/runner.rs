@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::routing::MethodRouter;
@@ -47,6 +47,8 @@ pub struct Config {
     pub parameters: HashMap<String, String>,
     /// Only these systems (empty: all of the template).
     pub systems: Vec<String>,
+    /// Faults to inject from the start (`--faults`).
+    pub faults: crate::faults::FaultPlan,
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +105,7 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
     let mut routes: BTreeMap<String, MethodRouter<()>> = BTreeMap::new();
     let mut relays = Vec::new();
     let control = Arc::new(Control::default());
+    control.faults.set_plan(config.faults.clone());
     let circuits = framework::call::Circuits::default();
     let wiring = Wiring { config: &config, authorizer: &authorizer, control: &control, circuits: &circuits };
     for system in &systems {
@@ -117,7 +120,9 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
     let shared = Arc::new(Shared { systems: runtimes, consumers, contexts, control, circuits, outboxes });
     for (stream, outbox) in streams.into_iter().zip(&shared.outboxes) {
         let owner = (outbox.system.clone(), outbox.context.clone());
-        tokio::spawn(relay(owner, stream, outbox.topic.clone(), shared.clone()));
+        let dice = shared.control.faults.dice(&format!("relay:{}/{}", outbox.system, outbox.context));
+        let topic = Arc::new(crate::faults::FaultyTopic { inner: outbox.topic.clone(), dice: Mutex::new(dice) });
+        tokio::spawn(relay(owner, stream, topic, shared.clone()));
     }
     tokio::spawn(sweep_every(SWEEP_EVERY, shared.clone()));
     for consumer in &shared.consumers {
@@ -127,8 +132,9 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
             .find(|s| s.name == consumer.system)
             .map(|s| s.queues.clone())
             .expect("consumer of a known system");
-        for _ in 0..config.pollers_per_queue.max(1) {
-            tokio::spawn(consume(consumer.clone(), queues.clone(), shared.clone()));
+        for poller in 0..config.pollers_per_queue.max(1) {
+            let dice = shared.control.faults.dice(&format!("{}/{}#{poller}", consumer.system, consumer.queue));
+            tokio::spawn(consume(consumer.clone(), queues.clone(), shared.clone(), dice));
         }
     }
     let app = crate::gateway::router(routes)

@@ -58,6 +58,9 @@ pub(crate) async fn wire_system(
             context: function.context.clone(),
             run,
             calls: wiring.control.calls(&system.name, &function.context),
+            dice: std::sync::Mutex::new(
+                wiring.control.faults.dice(&format!("calls:{}/{}", system.name, function.context)),
+            ),
         };
         internal.insert(function.logical_id.as_str(), Arc::new(remote));
     }

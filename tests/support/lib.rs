@@ -59,11 +59,13 @@ pub struct RunnerOptions {
     pub system: Option<&'static str>,
     /// Stack parameter overrides (`--parameter Name=Value`).
     pub parameters: &'static [(&'static str, &'static str)],
+    /// Faults to inject (`--faults`).
+    pub faults: Option<&'static str>,
 }
 
 impl RunnerOptions {
     pub fn on(backend: Backend) -> Self {
-        Self { backend, in_memory: true, visibility_timeout_ms: Some(200), system: None, parameters: &[] }
+        Self { backend, in_memory: true, visibility_timeout_ms: Some(200), system: None, parameters: &[], faults: None }
     }
 
     /// Only `system` is served: its stories do not pay for the others.
@@ -74,6 +76,12 @@ impl RunnerOptions {
 
     pub fn with_parameters(mut self, parameters: &'static [(&'static str, &'static str)]) -> Self {
         self.parameters = parameters;
+        self
+    }
+
+    /// The runner misbehaves as AWS may (`--faults`, docs/local-runner.md).
+    pub fn with_faults(mut self, faults: &'static str) -> Self {
+        self.faults = Some(faults);
         self
     }
 }
@@ -146,6 +154,9 @@ impl Runner {
         }
         for (name, value) in options.parameters {
             command.arg("--parameter").arg(format!("{name}={value}"));
+        }
+        if let Some(faults) = options.faults {
+            command.arg("--faults").arg(faults);
         }
         if let Some(ms) = options.visibility_timeout_ms {
             command.arg("--visibility-timeout-ms").arg(ms.to_string());
@@ -335,6 +346,23 @@ impl Stage {
         let reply = self.client.get(path, Some(token));
         assert_eq!(reply.status, 200, "GET {path}: {reply:?}");
         reply.body
+    }
+
+    /// Every consuming queue empty, nothing in flight, no dead letters.
+    pub fn queues_settled(&self) -> bool {
+        let queues = self.client.runner_get("/_local/queues").body;
+        queues
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|q| q["consuming"] == true)
+            .all(|q| q["depth"] == 0 && q["inFlight"] == 0 && q["deadLetters"] == 0)
+    }
+
+    /// Waits (up to `converge`) until the queues are settled.
+    pub fn wait_settled(&self) {
+        let settled = eventually(self.converge, || self.queues_settled().then_some(()));
+        assert!(settled.is_some(), "queues never drained: {:?}", self.client.runner_get("/_local/queues").body);
     }
 }
 
