@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod check;
+
 pub const SECRET: &str = "acceptance-test-secret";
 
 pub fn repo_root() -> PathBuf {
@@ -165,7 +167,11 @@ impl Runner {
         let stdout = child.stdout.take().expect("stdout");
         let mut first = String::new();
         let mut lines = BufReader::new(stdout);
-        lines.read_line(&mut first).expect("runner prints its address");
+        // Log lines (JSON) may come first: relays start before the server
+        // listens, and a restarted runner has a backlog to relay.
+        while lines.read_line(&mut first).expect("runner prints its address") > 0 && first.starts_with('{') {
+            first.clear();
+        }
         // Keep reading its log lines (JSON on stdout): a closed pipe would
         // make every later log line fail to write.
         std::thread::spawn(move || {

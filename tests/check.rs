@@ -1,0 +1,34 @@
+//! The load-and-invariants checker's short profile (`acceptance::check`):
+//! both systems with stock and money under load, faults on, the runner
+//! killed once while its sagas are in flight; every invariant holds and no
+//! 5xx but the contract's 503.
+
+use acceptance::check::{BookReservation, CheckOptions, ProductOrder, run};
+use acceptance::*;
+
+fn the_short_profile_holds_every_invariant_through_faults_and_a_kill(backend: Backend) {
+    let options = CheckOptions {
+        backend,
+        seconds: 3,
+        clients: 3,
+        faults: Some("dup=0.2,fail=0.1,delay=0..10,reorder,publish=0.1,calls=0.1,seed=5"),
+        restarts: 1,
+        systems: Vec::new(),
+        quiescence: backend.converge() * 6,
+        pace: std::time::Duration::from_millis(20),
+    };
+    let books = BookReservation { books: 2, copies: 6 };
+    let orders = ProductOrder { items: 2, units: 5 };
+    let report = run(&options, &[&books, &orders]);
+    assert!(report.passed(), "{}", report.human());
+    // The profile proves something only if it did what it says.
+    let sent = |endpoint: &str| report.commands.get(endpoint).map_or(0, |a| a.sent);
+    assert!(sent("bookreservation POST /reservations") > 6, "no sell-out: {}", report.human());
+    assert!(sent("productorder POST /orders") > 5, "no sell-out: {}", report.human());
+    assert!(sent("bookreservation POST /reservations/{id}/cancel") > 0, "no double cancel: {}", report.human());
+    for kind in ["duplicated", "failed", "reordered", "publishFailed", "callsFailed"] {
+        assert!(report.injected.get(kind).is_some_and(|n| *n > 0), "no {kind} fault: {}", report.human());
+    }
+}
+
+on_both_backends!(the_short_profile_holds_every_invariant_through_faults_and_a_kill);
