@@ -1,7 +1,7 @@
 //! The load-and-invariants checker (see `acceptance::check`):
 //!
 //! `cargo build --release -p local -p acceptance --bin local --bin check &&
-//!  target/release/check [--seconds 30] [--clients 8] [--faults PLAN|off] [--restarts 1] [--pace-ms 0] [--aws] [--json] [SYSTEM…]`
+//!  target/release/check [--seconds 30] [--clients 8] [--faults PLAN|off] [--restarts 1] [--pace-ms 0] [--quiet-secs 120] [--aws] [--json] [SYSTEM…]`
 //!
 //! Prints the report (`--json`: as JSON) and exits non-zero on any
 //! violation or unexpected 5xx. `--aws` runs on moto's server at
@@ -32,6 +32,7 @@ fn main() -> ExitCode {
             "--seconds" => options.seconds = value().parse().expect("--seconds N"),
             "--clients" => options.clients = value().parse().expect("--clients N"),
             "--restarts" => options.restarts = value().parse().expect("--restarts N"),
+            "--quiet-secs" => options.quiescence = Duration::from_secs(value().parse().expect("--quiet-secs N")),
             "--pace-ms" => options.pace = Duration::from_millis(value().parse().expect("--pace-ms N")),
             "--faults" => {
                 let plan = value();
