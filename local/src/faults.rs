@@ -15,6 +15,7 @@
 //! | `reorder` | a standard queue keeps no order | each batch is handed over shuffled |
 //! | `publish` | SNS refuses a publish, maybe after part of a batch | each event a relay publishes fails with this share; the relay retries from it |
 //! | `calls` | a Lambda Invoke fails | a synchronous call fails as unreachable |
+//! | `stop` | a context's functions are throttled or its event source mappings disabled for a while | each second, with this share, one context's consumers (and relay) stop for 0.5–3 s, then start again |
 //!
 //! `--faults dup=0.2,fail=0.1,delay=0..200,reorder,publish=0.1,calls=0.05,seed=7`
 //! at start, or `POST /_local/faults` with the same as JSON while running;
@@ -52,6 +53,9 @@ pub struct FaultPlan {
     pub publish: f64,
     #[serde(default)]
     pub calls: f64,
+    /// Each second, the chance that one context's consumers stop a while.
+    #[serde(default)]
+    pub stop: f64,
     #[serde(default)]
     pub seed: u64,
 }
@@ -64,7 +68,7 @@ pub enum PlanError {
     Delay,
     #[error("seed: a whole number")]
     Seed,
-    #[error("no fault {0} (dup, fail, delay, reorder, publish, calls, seed)")]
+    #[error("no fault {0} (dup, fail, delay, reorder, publish, calls, stop, seed)")]
     Unknown(String),
 }
 
@@ -85,6 +89,7 @@ impl FaultPlan {
                 "fail" => plan.fail = share()?,
                 "publish" => plan.publish = share()?,
                 "calls" => plan.calls = share()?,
+                "stop" => plan.stop = share()?,
                 "reorder" => plan.reorder = true,
                 "seed" => plan.seed = value.and_then(|v| v.parse().ok()).ok_or(PlanError::Seed)?,
                 "delay" => {
@@ -105,8 +110,14 @@ impl FaultPlan {
 
     /// The shares are probabilities and the delay a range.
     pub fn check(&self) -> Result<(), PlanError> {
-        for (name, share) in [("dup", self.dup), ("fail", self.fail), ("publish", self.publish), ("calls", self.calls)]
-        {
+        let shares = [
+            ("dup", self.dup),
+            ("fail", self.fail),
+            ("publish", self.publish),
+            ("calls", self.calls),
+            ("stop", self.stop),
+        ];
+        for (name, share) in shares {
             if !(0.0..=1.0).contains(&share) {
                 return Err(PlanError::Share(name.to_owned()));
             }
@@ -124,6 +135,7 @@ impl FaultPlan {
             && !self.reorder
             && self.publish == 0.0
             && self.calls == 0.0
+            && self.stop == 0.0
     }
 }
 
@@ -136,6 +148,7 @@ pub(crate) struct Injected {
     pub(crate) reordered: AtomicU64,
     pub(crate) publish_failed: AtomicU64,
     pub(crate) calls_failed: AtomicU64,
+    pub(crate) stopped: AtomicU64,
 }
 
 impl Injected {
@@ -148,6 +161,7 @@ impl Injected {
             "reordered": n(&self.reordered),
             "publishFailed": n(&self.publish_failed),
             "callsFailed": n(&self.calls_failed),
+            "stopped": n(&self.stopped),
         })
     }
 }
@@ -208,6 +222,11 @@ impl Dice {
         self.rng.shuffle(items);
     }
 
+    /// One of `0..n` (`n` > 0).
+    pub(crate) fn pick(&mut self, n: usize) -> usize {
+        self.rng.usize(0..n)
+    }
+
     pub(crate) fn injected(&self) -> &Injected {
         &self.faults.injected
     }
@@ -250,13 +269,41 @@ impl Publisher for FaultyTopic {
     }
 }
 
+/// The `stop` fault: once a second, with the plan's `stop` share, one of
+/// `contexts` (those with consumers) not already stopped has its consumers
+/// and relay stopped for 0.5–3 s, then started again; its messages wait in
+/// their queues, its events in its outbox.
+pub(crate) async fn stop_now_and_then(control: Arc<crate::control::Control>, contexts: Vec<(String, String)>) {
+    if contexts.is_empty() {
+        return;
+    }
+    let mut dice = control.faults.dice("stop");
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let plan = dice.plan();
+        if !dice.roll(plan.stop) {
+            continue;
+        }
+        let (system, context) = &contexts[dice.pick(contexts.len())];
+        if control.is_stopped(system, context) {
+            continue;
+        }
+        dice.injected().stopped.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(%system, %context, "consumers stopped (injected by --faults)");
+        control.set_consuming(system, context, false);
+        tokio::time::sleep(dice.delay(Some([500, 3000])).unwrap_or_default()).await;
+        control.set_consuming(system, context, true);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_plan_is_read_from_its_flag_and_bad_ones_are_named() {
-        let plan = FaultPlan::parse("dup=0.2, fail=0.1,delay=5..200,reorder,publish=0.3,calls=0.05,seed=7").unwrap();
+        let plan =
+            FaultPlan::parse("dup=0.2, fail=0.1,delay=5..200,reorder,publish=0.3,calls=0.05,stop=0.1,seed=7").unwrap();
         assert_eq!(
             plan,
             FaultPlan {
@@ -266,6 +313,7 @@ mod tests {
                 reorder: true,
                 publish: 0.3,
                 calls: 0.05,
+                stop: 0.1,
                 seed: 7
             }
         );

@@ -82,9 +82,12 @@ pub(crate) async fn relay(
             Err(failure) => {
                 let failed_at = batch.iter().position(|c| c.sequence == failure.sequence).unwrap_or(from);
                 if failed_at > from {
-                    // Some went out: that is progress, not a reason to wait longer.
+                    // Some went out: that is progress, not a reason to wait.
+                    // The rest is tried again at once, as Lambda retries a
+                    // stream batch from the item its relay reports.
                     backoff = Duration::from_millis(50);
                     from = failed_at;
+                    continue;
                 }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));

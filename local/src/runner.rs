@@ -125,6 +125,11 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
         tokio::spawn(relay(owner, stream, topic, shared.clone()));
     }
     tokio::spawn(sweep_every(SWEEP_EVERY, shared.clone()));
+    let mut consuming: Vec<(String, String)> =
+        shared.consumers.iter().map(|c| (c.system.clone(), c.context.clone())).collect();
+    consuming.sort();
+    consuming.dedup();
+    tokio::spawn(crate::faults::stop_now_and_then(shared.control.clone(), consuming));
     for consumer in &shared.consumers {
         let queues = shared
             .systems

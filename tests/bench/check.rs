@@ -11,14 +11,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use acceptance::Backend;
-use acceptance::check::{BookReservation, CheckOptions, ProductOrder, run};
+use acceptance::check::{BookRental, BookReservation, CheckOptions, GameReward, ProductOrder, RentCar, run};
 
 fn main() -> ExitCode {
     let mut options = CheckOptions {
         backend: Backend::Embedded,
         seconds: 30,
         clients: 8,
-        faults: Some("dup=0.2,fail=0.1,delay=0..20,reorder,publish=0.1,calls=0.1,seed=1"),
+        faults: Some("dup=0.2,fail=0.1,delay=0..20,reorder,publish=0.1,calls=0.1,stop=0.2,seed=1"),
         restarts: 1,
         systems: Vec::new(),
         quiescence: Duration::from_secs(120),
@@ -46,7 +46,10 @@ fn main() -> ExitCode {
     }
     let books = BookReservation { books: 4, copies: 40 };
     let orders = ProductOrder { items: 3, units: 30 };
-    let report = run(&options, &[&books, &orders]);
+    let rentals = BookRental { titles: 4, copies: 40 };
+    let rewards = GameReward;
+    let cars = RentCar { cars: 4, days: 24 };
+    let report = run(&options, &[&rentals, &books, &rewards, &cars, &orders]);
     if json {
         println!("{}", serde_json::to_string_pretty(&report).expect("a report serializes"));
     } else {
