@@ -123,6 +123,9 @@ impl Driver for BookRental {
                 "Delivering" => &[Some("Started")],
                 "Delivered" => &[Some("Delivered")],
                 "Canceled" => &[None, Some("Canceled")],
+                // A cancel that lost the race to the shortage: its delivery
+                // cancel stands (the delivery never starts), nothing taken.
+                "Rejected" => &[None, Some("Canceled")],
                 _ => &[None],
             };
             if !expected.contains(&delivery_status) {

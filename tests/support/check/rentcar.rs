@@ -210,7 +210,10 @@ impl Driver for RentCar {
             match rows.get(&id) {
                 Some(row)
                     if row["reservationStatus"] == status
-                        && row["paymentId"] == r["paymentId"].as_str().map_or(Value::Null, |p| json!(p))
+                        && (row["paymentId"] == r["paymentId"]
+                            // A payment approved after its reservation was
+                            // canceled (its answer lost): refunded, shown.
+                            || (r["paymentId"].is_null() && row["paymentStatus"] == "Canceled"))
                         && row["rentalStatus"] == rental_status.as_deref().map_or(Value::Null, |s| json!(s))
                         && row["stars"] == ratings.get(&id).map_or(Value::Null, |(_, stars)| json!(stars)) => {}
                 row => violations.push(format!("reservation {id}: {r} {rental:?}, but MyPage shows {row:?}")),

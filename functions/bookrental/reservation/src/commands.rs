@@ -12,7 +12,7 @@ use framework::store::Table;
 use serde::Serialize;
 
 use crate::SOURCE;
-use crate::reservation::{Command, Reservation, ReservationError};
+use crate::reservation::{Command, Reservation, ReservationError, Status};
 use crate::views::product_catalog;
 
 pub type Outcome<T> = Result<T, Refused<ReservationError>>;
@@ -89,8 +89,17 @@ pub async fn cancel_reservation(cancel: &Cancel, caller: &Caller, reservation_id
     // `follow-delivery` would record the same from `DeliveryCanceled` should
     // this commit be lost, and then this one changes nothing.
     let done = execute::<Reservation, _>(table, reservation_id, &origin, None, |_| Command::DeliveryCanceled).await?;
-    tracing::info!(reservation_id, "reservation canceled");
-    Ok(done.aggregate.state)
+    match done.aggregate.state.status {
+        Some(Status::Canceled) => {
+            tracing::info!(reservation_id, "reservation canceled");
+            Ok(done.aggregate.state)
+        }
+        // Product rejected the reservation while delivery was being called
+        // (the shortage came first): nothing was taken, so nothing is
+        // canceled, and the delivery never starts (its cancel stands).
+        Some(status) => Err(Refused::Domain(ReservationError::NotCancelable(status))),
+        None => Err(Refused::not_found::<Reservation>(reservation_id)),
+    }
 }
 
 #[cfg(test)]
@@ -102,7 +111,6 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::reservation::Status;
     use crate::views::product_catalog::{self, Inbound};
 
     fn customer(sub: &str) -> Caller {
@@ -178,6 +186,38 @@ mod tests {
             cancel_reservation(&cancel, &customer("alice"), &id).await,
             Err(Refused::Domain(ReservationError::NotCancelable(Status::Canceled)))
         );
+    }
+
+    /// Delivery, answering `Canceled` after product's shortage has rejected
+    /// the reservation meanwhile (the race the load checker found).
+    struct RejectedMeanwhile {
+        table: Arc<dyn Table>,
+        reservation_id: String,
+    }
+
+    impl Remote for RejectedMeanwhile {
+        fn invoke(&self, _request: Value) -> BoxFuture<'_, Result<Value, RemoteError>> {
+            Box::pin(async move {
+                let origin = Origin { source: "test", correlation_id: self.reservation_id.clone() };
+                execute::<Reservation, _>(&*self.table, &self.reservation_id, &origin, None, |_| Command::Reject)
+                    .await
+                    .expect("the shortage rejects the reservation");
+                Ok(json!({"status": 200, "body": {"status": "Canceled"}}))
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cancel_that_loses_the_race_to_a_shortage_is_refused() {
+        let table = cataloging("p1").await;
+        let id = reserved(&table, "p1").await;
+        let delivery = RejectedMeanwhile { table: table.clone(), reservation_id: id.clone() };
+        assert_eq!(
+            cancel_reservation(&cancel(&table, delivery), &customer("alice"), &id).await,
+            Err(Refused::Domain(ReservationError::NotCancelable(Status::Rejected)))
+        );
+        let reservation = framework::commit::load::<Reservation>(&*table, &id).await.unwrap();
+        assert_eq!(reservation.state.status, Some(Status::Rejected), "the rejection stands");
     }
 
     #[tokio::test]
