@@ -3,6 +3,7 @@
 //! durable storage, with no Docker and no AWS account. See `docs/local-runner.md`.
 
 pub mod auth;
+#[cfg(feature = "aws")]
 pub mod aws;
 pub mod backend;
 mod calls;

@@ -36,6 +36,7 @@ struct ServeArgs {
     visibility_timeout_ms: Option<u64>,
     /// Use DynamoDB, SNS and SQS at AWS_ENDPOINT_URL (moto's server, or an
     /// account) instead of the embedded store; missing resources are created.
+    /// Needs the runner built with `--features aws`.
     #[arg(long)]
     aws: bool,
     /// Batches of one queue handled at once (Lambda scales SQS consumers
@@ -122,10 +123,12 @@ async fn serve(args: ServeArgs) -> std::process::ExitCode {
         parameters: args.parameters.into_iter().collect(),
         systems: args.systems,
         faults: args.faults.unwrap_or_default(),
-        backend: if args.aws {
-            runner::Backend::Aws { config: aws_config::load_from_env().await, prefix: args.aws_prefix }
-        } else {
-            runner::Backend::Embedded
+        backend: match backend(args.aws, args.aws_prefix).await {
+            Some(backend) => backend,
+            None => {
+                eprintln!("this runner was built without AWS: `cargo run --release -p local --features aws -- --aws`");
+                return std::process::ExitCode::from(2);
+            }
         },
     };
     match runner::start(config, authorizer).await {
@@ -143,4 +146,20 @@ async fn serve(args: ServeArgs) -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The storage `--aws` asks for; `None` when this build has no AWS adapters
+/// (the default build leaves the AWS SDK out, so a first run compiles less).
+#[cfg(feature = "aws")]
+async fn backend(aws: bool, prefix: String) -> Option<runner::Backend> {
+    Some(if aws {
+        runner::Backend::Aws { config: aws_config::load_from_env().await, prefix }
+    } else {
+        runner::Backend::Embedded
+    })
+}
+
+#[cfg(not(feature = "aws"))]
+async fn backend(aws: bool, _prefix: String) -> Option<runner::Backend> {
+    (!aws).then_some(runner::Backend::Embedded)
 }

@@ -56,7 +56,8 @@ pub enum Backend {
     /// SQLite tables and broker (in `data_dir`, or in memory).
     Embedded,
     /// DynamoDB, SNS and SQS at the SDK's endpoint; resources named
-    /// `<prefix>-<system>-<LogicalId>`.
+    /// `<prefix>-<system>-<LogicalId>` (the `aws` feature).
+    #[cfg(feature = "aws")]
     Aws { config: aws_config::SdkConfig, prefix: String },
 }
 

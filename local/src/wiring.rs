@@ -37,6 +37,7 @@ pub(crate) async fn wire_system(
     let config = wiring.config;
     let (tables, queues) = match &config.backend {
         Backend::Embedded => provision_embedded(system, config)?,
+        #[cfg(feature = "aws")]
         Backend::Aws { config: sdk, prefix } => {
             let provisioned = crate::aws::provision(sdk, prefix, system).await.map_err(StartError::Storage)?;
             (provisioned.tables, provisioned.queues)

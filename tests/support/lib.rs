@@ -27,7 +27,11 @@ fn runner_binary() -> PathBuf {
     } else {
         exe.parent().and_then(Path::parent).expect("target/<profile>").join("local")
     };
-    assert!(binary.exists(), "{} is missing: run `cargo build -p local` before the acceptance tests", binary.display());
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo build -p local --features aws` before the acceptance tests",
+        binary.display()
+    );
     binary
 }
 

@@ -1008,7 +1008,13 @@ pub fn contexts_manifest(boards: &[Board]) -> String {
     );
     for board in boards {
         for context in board.contexts.keys() {
-            text.push_str(&format!("{} = {{ path = \"{}/{context}\" }}\n", binary(board, context), board.system));
+            // Without their `lambda` feature: the runner links the libraries,
+            // not the AWS adapters of the Lambda binaries.
+            text.push_str(&format!(
+                "{} = {{ path = \"{}/{context}\", default-features = false }}\n",
+                binary(board, context),
+                board.system
+            ));
         }
     }
     text

@@ -191,6 +191,12 @@ path = \"src/lib.rs\"
 [[bin]]
 name = \"{crate}\"
 path = \"src/main.rs\"
+required-features = [\"lambda\"]
+
+[features]
+# The Lambda binary (the AWS adapters); the local runner links the library alone.
+default = [\"lambda\"]
+lambda = [\"dep:aws-adapters\", \"dep:lambda_runtime\"]
 
 [dependencies]
 framework.workspace = true
@@ -200,8 +206,8 @@ strum.workspace = true
 thiserror.workspace = true
 tracing.workspace = true
 lambda_http.workspace = true
-aws-adapters.workspace = true
-lambda_runtime.workspace = true
+aws-adapters = { workspace = true, optional = true }
+lambda_runtime = { workspace = true, optional = true }
 tokio.workspace = true
 
 [dev-dependencies]
