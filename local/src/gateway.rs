@@ -69,6 +69,22 @@ pub(crate) fn add_route(
 /// API Gateway HTTP API (payload 2.0) event.
 pub(crate) async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, request: AxumRequest) -> AxumResponse {
     let (parts, body) = request.into_parts();
+    // Read first (up to the limit), even for a request about to be refused:
+    // a body left unread makes the server drop the connection after its
+    // answer, and a client that pooled it fails its next request on it.
+    let body = match axum::body::to_bytes(body, framework::http::MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            // Refused before it is read whole, as the function would refuse
+            // it; the rest is never read, so the connection is not reused.
+            let refused = framework::http::ApiError::payload_too_large();
+            let mut response = error_response(refused.status, refused.code, &refused.message);
+            response
+                .headers_mut()
+                .insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+            return response;
+        }
+    };
     let authorization = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
     let claims = match target.authorizer.authorize(authorization) {
         _ if target.public => HashMap::new(),
@@ -76,14 +92,6 @@ pub(crate) async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, 
         Err(e) => {
             tracing::info!(route = %target.route_key, reason = %e, "unauthorized");
             return error_response(StatusCode::UNAUTHORIZED, "unauthorized", "A valid bearer token is required.");
-        }
-    };
-    // Refused before it is read whole, as the function would refuse it.
-    let body = match axum::body::to_bytes(body, framework::http::MAX_BODY_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            let refused = framework::http::ApiError::payload_too_large();
-            return error_response(refused.status, refused.code, &refused.message);
         }
     };
     let path_parameters: HashMap<&str, &str> = params.iter().collect();
@@ -157,17 +165,23 @@ pub(crate) fn error_response(status: StatusCode, code: &str, message: &str) -> A
 }
 
 pub(crate) async fn method_not_allowed(request: AxumRequest) -> AxumResponse {
-    error_response(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        &format!("{} is not allowed on {}.", request.method(), request.uri().path()),
-    )
+    let what = format!("{} is not allowed on {}.", request.method(), request.uri().path());
+    refused_after_reading(request, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", &what).await
 }
 
 pub(crate) async fn unknown_route(request: AxumRequest) -> AxumResponse {
-    error_response(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        &format!("No route {} {}.", request.method(), request.uri().path()),
-    )
+    let what = format!("No route {} {}.", request.method(), request.uri().path());
+    refused_after_reading(request, StatusCode::NOT_FOUND, "not_found", &what).await
+}
+
+/// The contract's error for a request refused before a function sees it,
+/// once its body is read (up to the limit), so that the connection stays
+/// usable for the client's next request (see `invoke_http`).
+async fn refused_after_reading(request: AxumRequest, status: StatusCode, code: &str, message: &str) -> AxumResponse {
+    let read = axum::body::to_bytes(request.into_body(), framework::http::MAX_BODY_BYTES).await;
+    let mut response = error_response(status, code, message);
+    if read.is_err() {
+        response.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    }
+    response
 }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use super::{Driver, Log, all_pages, pick, twice};
+use super::{Driver, Log, all_pages, pick, twins};
 use crate::{Client, token};
 
 pub struct BookRental {
@@ -23,11 +23,7 @@ pub struct BookRental {
 /// Where a reservation may rest once events stop.
 const SETTLED: [&str; 4] = ["Rejected", "Canceled", "Delivering", "Delivered"];
 
-impl BookRental {
-    fn mine(log: &Log, customer: &str) -> Vec<String> {
-        log.made_of("reservation").into_iter().filter(|(_, o)| o == customer).map(|(id, _)| id).collect()
-    }
-}
+impl BookRental {}
 
 impl Driver for BookRental {
     fn system(&self) -> &'static str {
@@ -50,13 +46,18 @@ impl Driver for BookRental {
 
     fn step(&self, client: &Client, customer: &str, c: usize, n: usize, log: &Log) {
         let choice = pick(c, n, 10);
-        let mine = Self::mine(log, customer);
+        let mine = log.mine("reservation", customer);
         if choice < 2
             && let Some(id) = mine.get(pick(c, n, mine.len()))
         {
-            let (a, b) = twice(client, &format!("/reservations/{id}/cancel"), customer, "");
-            log.answered("POST /reservations/{id}/cancel", &a);
-            log.answered("POST /reservations/{id}/cancel", &b);
+            let (a, b) = twins(
+                client,
+                log,
+                "POST /reservations/{id}/cancel",
+                &format!("/reservations/{id}/cancel"),
+                customer,
+                "",
+            );
             // Twins: the delivery is canceled once and both may hear so
             // (the cancel is idempotent); what counts is the effect, once,
             // which the stock arithmetic checks.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{Driver, Log, all_pages, pick, twice};
+use super::{Driver, Log, all_pages, pick, twins};
 use crate::{Client, eventually, token};
 
 pub struct BookReservation {
@@ -35,12 +35,16 @@ impl Driver for BookReservation {
     fn step(&self, client: &Client, customer: &str, c: usize, n: usize, log: &Log) {
         if pick(c, n, 10) < 3 {
             // Cancel one of this client's reservations, twice at once.
-            let mine: Vec<String> =
-                log.made_of("reservation").into_iter().filter(|(_, o)| o == customer).map(|(id, _)| id).collect();
+            let mine: Vec<String> = log.mine("reservation", customer);
             if let Some(id) = mine.get(pick(c, n, mine.len())) {
-                let (a, b) = twice(client, &format!("/reservations/{id}/cancel"), customer, "");
-                log.answered("POST /reservations/{id}/cancel", &a);
-                log.answered("POST /reservations/{id}/cancel", &b);
+                let (a, b) = twins(
+                    client,
+                    log,
+                    "POST /reservations/{id}/cancel",
+                    &format!("/reservations/{id}/cancel"),
+                    customer,
+                    "",
+                );
                 if a.status == 200 && b.status == 200 {
                     log.violation(format!("reservation {id}: two racing cancels both succeeded"));
                 }
@@ -58,7 +62,7 @@ impl Driver for BookReservation {
     /// Settled when every reservation shows its outcome and its customer
     /// was told of it (the notice is the last effect of a saga).
     fn settled(&self, client: &Client, log: &Log) -> bool {
-        owners(log).iter().all(|owner| {
+        log.owners("reservation").iter().all(|owner| {
             let told = told(client, owner);
             all_pages(client, "/reservations", owner).iter().all(|r| {
                 let id = r["reservationId"].as_str().unwrap_or_default().to_owned();
@@ -74,7 +78,7 @@ impl Driver for BookReservation {
         let mut reserved: HashMap<String, u64> = HashMap::new();
         let mut by_owner: HashMap<String, Vec<(String, String)>> = HashMap::new();
         let mut listed: HashMap<String, Value> = HashMap::new();
-        for owner in owners(log) {
+        for owner in log.owners("reservation") {
             for r in all_pages(client, "/reservations", &owner) {
                 listed.insert(r["reservationId"].as_str().unwrap_or_default().to_owned(), r);
             }
@@ -149,11 +153,4 @@ fn told(client: &Client, owner: &str) -> HashMap<(String, String), usize> {
         *seen.entry(key).or_default() += 1;
     }
     seen
-}
-
-fn owners(log: &Log) -> Vec<String> {
-    let mut owners: Vec<String> = log.made_of("reservation").into_iter().map(|(_, o)| o).collect();
-    owners.sort();
-    owners.dedup();
-    owners
 }

@@ -12,19 +12,12 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
 
-use super::{Driver, Log, all_pages, pick, twice};
+use super::{Driver, Log, all_pages, pick, twins};
 use crate::Client;
 
 pub struct GameReward;
 
-impl GameReward {
-    fn owners(log: &Log) -> Vec<String> {
-        let mut owners: Vec<String> = log.made_of("mission").into_iter().map(|(_, o)| o).collect();
-        owners.sort();
-        owners.dedup();
-        owners
-    }
-}
+impl GameReward {}
 
 impl Driver for GameReward {
     fn system(&self) -> &'static str {
@@ -43,9 +36,8 @@ impl Driver for GameReward {
                 .collect();
             if let Some(wallet) = issued.get(pick(c, n, issued.len())) {
                 let body = json!({"giftName": format!("Gift {c}-{n}")}).to_string();
-                let (a, b) = twice(client, &format!("/wallets/{wallet}/exchange"), customer, &body);
-                log.answered("POST /wallets/{id}/exchange", &a);
-                log.answered("POST /wallets/{id}/exchange", &b);
+                let path = format!("/wallets/{wallet}/exchange");
+                let (a, b) = twins(client, log, "POST /wallets/{id}/exchange", &path, customer, &body);
                 // Twins may both answer 200, with the one gift gift
                 // issued for this entry; never two gifts.
                 if a.status == 200 && b.status == 200 && a.body["giftId"] != b.body["giftId"] {
@@ -70,9 +62,7 @@ impl Driver for GameReward {
                 .filter_map(|(e, _)| Some(e.split_once(' ')?.1.to_owned()))
                 .collect();
             if let Some(gift) = gifts.get(pick(c, n, gifts.len())) {
-                let (a, b) = twice(client, &format!("/gifts/{gift}/use"), customer, "");
-                log.answered("POST /gifts/{id}/use", &a);
-                log.answered("POST /gifts/{id}/use", &b);
+                let (a, b) = twins(client, log, "POST /gifts/{id}/use", &format!("/gifts/{gift}/use"), customer, "");
                 if a.status == 200 && b.status == 200 {
                     log.violation(format!("gift {gift}: used twice at once, both answered 200"));
                 }
@@ -90,7 +80,7 @@ impl Driver for GameReward {
     }
 
     fn settled(&self, client: &Client, log: &Log) -> bool {
-        Self::owners(log).iter().all(|owner| {
+        log.owners("mission").iter().all(|owner| {
             all_pages(client, "/mypage", owner).iter().all(|r| {
                 !r["rewardId"].is_null()
                     && !r["walletId"].is_null()
@@ -110,7 +100,7 @@ impl Driver for GameReward {
             .collect();
         let used: HashSet<String> = log.made_of("used").into_iter().map(|(g, _)| g).collect();
         let unanswered: HashSet<String> = log.made_of("exchange-unanswered").into_iter().map(|(w, _)| w).collect();
-        for owner in Self::owners(log) {
+        for owner in log.owners("mission") {
             let rows = all_pages(client, "/mypage", &owner);
             let wallets = all_pages(client, "/wallets", &owner);
             let mut per_mission: HashMap<&str, usize> = HashMap::new();

@@ -174,6 +174,19 @@ impl Log {
         self.created.lock().unwrap_or_else(|p| p.into_inner()).push((kind.to_owned(), id.to_owned(), owner.to_owned()));
     }
 
+    /// The ids of `kind` that `customer` (a token) made.
+    pub fn mine(&self, kind: &str, customer: &str) -> Vec<String> {
+        self.made_of(kind).into_iter().filter(|(_, o)| o == customer).map(|(id, _)| id).collect()
+    }
+
+    /// The tokens that made something of `kind`, each once.
+    pub fn owners(&self, kind: &str) -> Vec<String> {
+        let mut owners: Vec<String> = self.made_of(kind).into_iter().map(|(_, o)| o).collect();
+        owners.sort();
+        owners.dedup();
+        owners
+    }
+
     pub fn made_of(&self, kind: &str) -> Vec<(String, String)> {
         let created = self.created.lock().unwrap_or_else(|p| p.into_inner());
         created.iter().filter(|(k, ..)| k == kind).map(|(_, id, owner)| (id.clone(), owner.clone())).collect()
@@ -321,11 +334,16 @@ pub(crate) fn pick(c: usize, n: usize, of: usize) -> usize {
     (c.wrapping_mul(7919) ^ n.wrapping_mul(104_729)).wrapping_mul(2_654_435_761) % of.max(1)
 }
 
-/// Sends the same `POST` twice at once; both answers.
-pub(crate) fn twice(client: &Client, path: &str, token: &str, body: &str) -> (Reply, Reply) {
-    std::thread::scope(|scope| {
+/// Sends the same `POST` twice at once (twin requests, as a double click
+/// or a client's retry racing its first try) and logs both answers under
+/// `endpoint`.
+pub(crate) fn twins(client: &Client, log: &Log, endpoint: &str, path: &str, token: &str, body: &str) -> (Reply, Reply) {
+    let (a, b) = std::thread::scope(|scope| {
         let first = scope.spawn(|| client.post(path, Some(token), body));
         let second = client.post(path, Some(token), body);
         (first.join().expect("a request"), second)
-    })
+    });
+    log.answered(endpoint, &a);
+    log.answered(endpoint, &b);
+    (a, b)
 }

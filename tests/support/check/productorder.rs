@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{Driver, Log, all_pages, pick, queues_quiet, twice};
+use super::{Driver, Log, all_pages, pick, queues_quiet, twins};
 use crate::{Client, eventually, token};
 
 pub struct ProductOrder {
@@ -19,13 +19,6 @@ const SETTLED_ORDER: [&str; 3] = ["Prepared", "Rejected", "Canceled"];
 impl ProductOrder {
     fn rows(client: &Client, owner: &str) -> Vec<Value> {
         all_pages(client, "/customercenter", owner)
-    }
-
-    fn owners(log: &Log) -> Vec<String> {
-        let mut owners: Vec<String> = log.made_of("customer").into_iter().map(|(_, o)| o).collect();
-        owners.sort();
-        owners.dedup();
-        owners
     }
 }
 
@@ -51,12 +44,10 @@ impl Driver for ProductOrder {
             log.made("customer", "", customer);
         }
         if pick(c, n, 10) < 3 {
-            let mine: Vec<String> =
-                log.made_of("order").into_iter().filter(|(_, o)| o == customer).map(|(id, _)| id).collect();
+            let mine: Vec<String> = log.mine("order", customer);
             if let Some(id) = mine.get(pick(c, n, mine.len())) {
-                let (a, b) = twice(client, &format!("/orders/{id}/cancel"), customer, "");
-                log.answered("POST /orders/{id}/cancel", &a);
-                log.answered("POST /orders/{id}/cancel", &b);
+                let (a, b) =
+                    twins(client, log, "POST /orders/{id}/cancel", &format!("/orders/{id}/cancel"), customer, "");
                 if a.status == 200 && b.status == 200 {
                     log.violation(format!("order {id}: two racing cancels both succeeded"));
                 }
@@ -73,7 +64,7 @@ impl Driver for ProductOrder {
     }
 
     fn settled(&self, client: &Client, log: &Log) -> bool {
-        Self::owners(log).iter().all(|owner| {
+        log.owners("customer").iter().all(|owner| {
             Self::rows(client, owner).iter().all(|r| {
                 let delivery_done = r["deliveryStatus"].is_null() || r["deliveryStatus"] == "Canceled";
                 match r["orderStatus"].as_str() {
@@ -89,7 +80,7 @@ impl Driver for ProductOrder {
         let mut violations = Vec::new();
         let mut prepared: HashMap<String, u64> = HashMap::new();
         let mut visible: HashMap<String, Value> = HashMap::new();
-        for owner in Self::owners(log) {
+        for owner in log.owners("customer") {
             for r in Self::rows(client, &owner) {
                 let id = r["orderId"].as_str().unwrap_or_default().to_owned();
                 let status = r["orderStatus"].as_str().unwrap_or_default();

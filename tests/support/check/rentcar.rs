@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
-use super::{Driver, Log, all_pages, pick, twice};
+use super::{Driver, Log, all_pages, pick, twins};
 use crate::{Client, token};
 
 pub struct RentCar {
@@ -34,17 +34,6 @@ fn days_held(r: &Value) -> Vec<u32> {
 impl RentCar {
     fn car(&self, i: usize) -> String {
         format!("CHK-{i}")
-    }
-
-    fn mine(log: &Log, customer: &str) -> Vec<String> {
-        log.made_of("reservation").into_iter().filter(|(_, o)| o == customer).map(|(id, _)| id).collect()
-    }
-
-    fn owners(log: &Log) -> Vec<String> {
-        let mut owners: Vec<String> = log.made_of("reservation").into_iter().map(|(_, o)| o).collect();
-        owners.sort();
-        owners.dedup();
-        owners
     }
 
     fn rental(client: &Client, reservation: &str) -> Option<Value> {
@@ -89,9 +78,7 @@ impl RentCar {
             return;
         }
         let body = json!({"rentalId": rental_id, "stars": stars}).to_string();
-        let (a, b) = twice(client, "/ratings", customer, &body);
-        log.answered("POST /ratings", &a);
-        log.answered("POST /ratings", &b);
+        let (a, b) = twins(client, log, "POST /ratings", "/ratings", customer, &body);
         if a.status == 201 && b.status == 201 {
             log.violation(format!("rental {rental_id}: rated twice at once, both answered 201"));
         }
@@ -121,7 +108,7 @@ impl Driver for RentCar {
 
     fn step(&self, client: &Client, customer: &str, c: usize, n: usize, log: &Log) {
         let choice = pick(c, n, 20);
-        let mine = Self::mine(log, customer);
+        let mine = log.mine("reservation", customer);
         let Some(id) = mine.get(pick(c, n + 3, mine.len())).filter(|_| choice >= 8) else {
             return self.reserve(client, customer, c, n, log);
         };
@@ -141,9 +128,8 @@ impl Driver for RentCar {
                 }
             }
             13 | 14 => {
-                let (a, b) = twice(client, &format!("/reservations/{id}/cancel"), customer, "");
-                log.answered("POST /reservations/{id}/cancel", &a);
-                log.answered("POST /reservations/{id}/cancel", &b);
+                let path = format!("/reservations/{id}/cancel");
+                let (a, b) = twins(client, log, "POST /reservations/{id}/cancel", &path, customer, "");
                 if a.status == 200 && b.status == 200 {
                     log.violation(format!("reservation {id}: two racing cancels both succeeded"));
                 }
@@ -155,7 +141,7 @@ impl Driver for RentCar {
     fn settled(&self, client: &Client, log: &Log) -> bool {
         let made: HashSet<String> = log.made_of("reservation").into_iter().map(|(id, _)| id).collect();
         let mut shown = 0;
-        let settled = Self::owners(log).iter().all(|owner| {
+        let settled = log.owners("reservation").iter().all(|owner| {
             all_pages(client, "/mypage", owner)
                 .iter()
                 .filter(|r| made.contains(r["reservationId"].as_str().unwrap_or_default()))
@@ -188,7 +174,7 @@ impl Driver for RentCar {
         let mut live: HashMap<String, Vec<(String, Vec<u32>)>> = HashMap::new();
         let mut rented: HashSet<String> = HashSet::new();
         let mut rows: HashMap<String, Value> = HashMap::new();
-        for owner in Self::owners(log) {
+        for owner in log.owners("reservation") {
             for row in all_pages(client, "/mypage", &owner) {
                 rows.insert(row["reservationId"].as_str().unwrap_or_default().to_owned(), row);
             }
