@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::calls::{CallControl, CallMode};
-use crate::gateway::error_response;
+use crate::gateway::{error_response, refused_after_reading};
 use crate::runner::Shared;
 
 #[derive(serde::Deserialize, Default)]
@@ -86,11 +86,8 @@ async fn same_machine_only(request: axum::extract::Request, next: axum::middlewa
         .rsplit_once(':')
         .map_or(host, |(name, port)| if port.chars().all(|c| c.is_ascii_digit()) { name } else { host });
     if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
-        return error_response(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "The control API answers only to this machine (Host).",
-        );
+        let refusal = "The control API answers only to this machine (Host).";
+        return refused_after_reading(request, StatusCode::FORBIDDEN, "forbidden", refusal).await;
     }
     let json = request
         .headers()
@@ -98,11 +95,9 @@ async fn same_machine_only(request: axum::extract::Request, next: axum::middlewa
         .and_then(|c| c.to_str().ok())
         .is_some_and(|c| c.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
     if request.method() == axum::http::Method::POST && !json {
-        return error_response(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "The control API takes JSON: send Content-Type: application/json.",
-        );
+        let refusal = "The control API takes JSON: send Content-Type: application/json.";
+        return refused_after_reading(request, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", refusal)
+            .await;
     }
     next.run(request).await
 }

@@ -177,7 +177,12 @@ pub(crate) async fn unknown_route(request: AxumRequest) -> AxumResponse {
 /// The contract's error for a request refused before a function sees it,
 /// once its body is read (up to the limit), so that the connection stays
 /// usable for the client's next request (see `invoke_http`).
-async fn refused_after_reading(request: AxumRequest, status: StatusCode, code: &str, message: &str) -> AxumResponse {
+pub(crate) async fn refused_after_reading(
+    request: AxumRequest,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+) -> AxumResponse {
     let read = axum::body::to_bytes(request.into_body(), framework::http::MAX_BODY_BYTES).await;
     let mut response = error_response(status, code, message);
     if read.is_err() {
