@@ -115,6 +115,36 @@ fn received_stock_lets_a_reservation_through_and_takes_one_copy(backend: Backend
     w.wait_available("isbn-1", 1);
 }
 
+/// `--aws` counts every AWS request it sends, by service and operation, with
+/// the items of each transaction and the events of each batch publish (what
+/// the cost per saga in docs/benchmarks.md is made of); the embedded store
+/// sends none.
+fn aws_requests_are_counted_by_operation(backend: Backend) {
+    let w = World::new(backend);
+    w.receive("isbn-1", "Clean Code", 1);
+    w.wait_available("isbn-1", 1);
+    let before = w.client.runner_get("/_local/aws-requests").body;
+    let id = w.reserve(&w.alice, "isbn-1");
+    w.wait_status(&w.alice, &id, "Reserved");
+    let counts = w.client.runner_get("/_local/aws-requests").body;
+    if backend == Backend::Embedded {
+        assert_eq!(counts, json!({}));
+        return;
+    }
+    let added = |service: &str, operation: &str| {
+        counts[service][operation].as_u64().unwrap_or(0) - before[service][operation].as_u64().unwrap_or(0)
+    };
+    // Reserve, take the copy, confirm: three commits, each with its outbox
+    // (and the two policies' inbox records); at least the two events of the
+    // saga so far published.
+    assert!(added("DynamoDB", "TransactWriteItems") >= 3, "{counts}");
+    // A commit writes its state with its outbox or inbox: more items than
+    // transactions.
+    assert!(added("DynamoDB", "TransactWriteItems.items") > added("DynamoDB", "TransactWriteItems"), "{counts}");
+    assert!(added("SNS", "PublishBatch.items") >= 2, "{counts}");
+    assert!(added("SQS", "ReceiveMessage") >= 1, "{counts}");
+}
+
 fn receiving_more_copies_adds_to_the_same_book(backend: Backend) {
     let w = World::new(backend);
     w.receive("isbn-1", "Clean Code", 2);
@@ -708,6 +738,7 @@ fn a_list_is_read_page_by_page_through_its_links(backend: Backend) {
 }
 
 on_both_backends!(
+    aws_requests_are_counted_by_operation,
     requests_refused_before_a_function_runs_leave_the_connection_usable,
     health_answers_without_a_token,
     received_stock_lets_a_reservation_through_and_takes_one_copy,

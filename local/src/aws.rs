@@ -5,19 +5,89 @@
 //! The relay reads each table's stream through the DynamoDB Streams API;
 //! consumers long-poll SQS.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use aws_adapters::{DynamoTable, SnsPublisher};
 use aws_config::SdkConfig;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_sdk_dynamodbstreams::types::{AttributeValue as StreamValue, ShardIteratorType};
+use aws_sdk_sns::operation::publish_batch::PublishBatchInput;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use framework::relay::Publisher;
 use framework::store::{BoxFuture, Change, Key, Table};
 use tokio::sync::Notify;
 
 use crate::backend::{Depth, Queues, Received, Stream};
 use crate::template::System;
+
+/// Every AWS request the runner has sent, by service and operation, counted
+/// per attempt (as AWS bills them, retries included): `GET /_local/aws-requests`.
+static REQUESTS: Mutex<BTreeMap<(String, String), u64>> = Mutex::new(BTreeMap::new());
+
+/// The counts so far, `{"DynamoDB": {"TransactWriteItems": 12, …}, …}`.
+pub fn requests() -> serde_json::Value {
+    let requests = REQUESTS.lock().unwrap_or_else(|p| p.into_inner());
+    let mut by_service = serde_json::Map::new();
+    for ((service, operation), n) in requests.iter() {
+        let entry = by_service.entry(service.clone()).or_insert_with(|| serde_json::json!({}));
+        entry[operation] = serde_json::json!(n);
+    }
+    serde_json::Value::Object(by_service)
+}
+
+/// The SDK interceptor behind [`requests`].
+#[derive(Debug)]
+struct Counted;
+
+impl Intercept for Counted {
+    fn name(&self) -> &'static str {
+        "local-request-counter"
+    }
+
+    /// Items written per transaction (DynamoDB bills each, twice) and
+    /// events per batch publish, as `<Operation>.items`, once per request.
+    fn read_before_execution(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let input = context.input();
+        let items = if let Some(transaction) = input.downcast_ref::<TransactWriteItemsInput>() {
+            Some(("DynamoDB", "TransactWriteItems.items", transaction.transact_items().len()))
+        } else {
+            input
+                .downcast_ref::<PublishBatchInput>()
+                .map(|batch| ("SNS", "PublishBatch.items", batch.publish_batch_request_entries().len()))
+        };
+        if let Some((service, what, n)) = items {
+            let key = (service.to_owned(), what.to_owned());
+            *REQUESTS.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default() += n as u64;
+        }
+        Ok(())
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(metadata) = cfg.load::<Metadata>() {
+            let key = (metadata.service().to_owned(), metadata.name().to_owned());
+            *REQUESTS.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default() += 1;
+        }
+        Ok(())
+    }
+}
 
 fn failed<E: std::fmt::Debug>(what: &str) -> impl Fn(E) -> String + '_ {
     move |e| format!("{what}: {e:?}")
@@ -32,10 +102,14 @@ pub struct Provisioned {
 /// adapters bound to it.
 pub async fn provision(config: &SdkConfig, prefix: &str, system: &System) -> Result<Provisioned, String> {
     let name = |logical: &str| format!("{prefix}-{}-{logical}", system.name);
-    let dynamodb = aws_sdk_dynamodb::Client::new(config);
-    let streams = aws_sdk_dynamodbstreams::Client::new(config);
-    let sqs = aws_sdk_sqs::Client::new(config);
-    let sns = aws_sdk_sns::Client::new(config);
+    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(config).interceptor(Counted).build(),
+    );
+    let streams = aws_sdk_dynamodbstreams::Client::from_conf(
+        aws_sdk_dynamodbstreams::config::Builder::from(config).interceptor(Counted).build(),
+    );
+    let sqs = aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(config).interceptor(Counted).build());
+    let sns = aws_sdk_sns::Client::from_conf(aws_sdk_sns::config::Builder::from(config).interceptor(Counted).build());
 
     let mut tables = HashMap::new();
     for spec in &system.tables {

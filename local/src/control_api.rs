@@ -62,6 +62,7 @@ pub(crate) fn router(shared: Arc<Shared>, bind: SocketAddr) -> Router {
             .route("/_local/queues", get(queues))
             .route("/_local/circuits", get(list_circuits))
             .route("/_local/faults", get(get_faults).post(set_faults))
+            .route("/_local/aws-requests", get(aws_requests))
             .route("/_local/{system}/contexts/{context}/calls", get(get_calls).post(set_calls))
             .route("/_local/{system}/contexts/{context}/stop", post(stop_context))
             .route("/_local/{system}/contexts/{context}/start", post(start_context))
@@ -100,6 +101,16 @@ async fn same_machine_only(request: axum::extract::Request, next: axum::middlewa
             .await;
     }
     next.run(request).await
+}
+
+/// `GET /_local/aws-requests`: every AWS request `--aws` has sent, by
+/// service and operation (`{}` on the embedded store).
+async fn aws_requests() -> AxumResponse {
+    #[cfg(feature = "aws")]
+    let counts = crate::aws::requests();
+    #[cfg(not(feature = "aws"))]
+    let counts = json!({});
+    axum::Json(counts).into_response()
 }
 
 pub(crate) async fn health(State(shared): State<Arc<Shared>>) -> AxumResponse {
