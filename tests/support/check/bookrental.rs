@@ -23,8 +23,6 @@ pub struct BookRental {
 /// Where a reservation may rest once events stop.
 const SETTLED: [&str; 4] = ["Rejected", "Canceled", "Delivering", "Delivered"];
 
-impl BookRental {}
-
 impl Driver for BookRental {
     fn system(&self) -> &'static str {
         "bookrental"
