@@ -44,6 +44,11 @@ pub fn requests() -> serde_json::Value {
     serde_json::Value::Object(by_service)
 }
 
+fn count(service: &str, operation: &str, n: u64) {
+    let mut requests = REQUESTS.lock().unwrap_or_else(|p| p.into_inner());
+    *requests.entry((service.to_owned(), operation.to_owned())).or_default() += n;
+}
+
 /// The SDK interceptor behind [`requests`].
 #[derive(Debug)]
 struct Counted;
@@ -69,8 +74,7 @@ impl Intercept for Counted {
                 .map(|batch| ("SNS", "PublishBatch.items", batch.publish_batch_request_entries().len()))
         };
         if let Some((service, what, n)) = items {
-            let key = (service.to_owned(), what.to_owned());
-            *REQUESTS.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default() += n as u64;
+            count(service, what, n as u64);
         }
         Ok(())
     }
@@ -82,8 +86,7 @@ impl Intercept for Counted {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(metadata) = cfg.load::<Metadata>() {
-            let key = (metadata.service().to_owned(), metadata.name().to_owned());
-            *REQUESTS.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default() += 1;
+            count(metadata.service(), metadata.name(), 1);
         }
         Ok(())
     }

@@ -72,18 +72,10 @@ pub(crate) async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, 
     // Read first (up to the limit), even for a request about to be refused:
     // a body left unread makes the server drop the connection after its
     // answer, and a client that pooled it fails its next request on it.
-    let body = match axum::body::to_bytes(body, framework::http::MAX_BODY_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            // Refused before it is read whole, as the function would refuse
-            // it; the rest is never read, so the connection is not reused.
-            let refused = framework::http::ApiError::payload_too_large();
-            let mut response = error_response(refused.status, refused.code, &refused.message);
-            response
-                .headers_mut()
-                .insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
-            return response;
-        }
+    let Some(body) = read_body(body).await else {
+        // Refused before it is read whole, as the function would refuse it.
+        let refused = framework::http::ApiError::payload_too_large();
+        return closing(error_response(refused.status, refused.code, &refused.message));
     };
     let authorization = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
     let claims = match target.authorizer.authorize(authorization) {
@@ -183,10 +175,22 @@ pub(crate) async fn refused_after_reading(
     code: &str,
     message: &str,
 ) -> AxumResponse {
-    let read = axum::body::to_bytes(request.into_body(), framework::http::MAX_BODY_BYTES).await;
-    let mut response = error_response(status, code, message);
-    if read.is_err() {
-        response.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    let response = error_response(status, code, message);
+    match read_body(request.into_body()).await {
+        Some(_) => response,
+        None => closing(response),
     }
+}
+
+/// The body, read up to the contract's limit; `None` past it (the rest is
+/// left unread).
+async fn read_body(body: axum::body::Body) -> Option<Bytes> {
+    axum::body::to_bytes(body, framework::http::MAX_BODY_BYTES).await.ok()
+}
+
+/// `response`, closing its connection: a body left unread past the limit
+/// must not be taken for the next request.
+fn closing(mut response: AxumResponse) -> AxumResponse {
+    response.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
     response
 }

@@ -12,8 +12,8 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use super::{Driver, Log, all_pages, pick, twins};
-use crate::{Client, token};
+use super::{Driver, Log, all_pages, pick, staff, twins};
+use crate::Client;
 
 pub struct BookRental {
     pub titles: usize,
@@ -29,7 +29,7 @@ impl Driver for BookRental {
     }
 
     fn setup(&self, client: &Client, log: &Log) {
-        let staff = token("bob", &["staff"]);
+        let staff = staff();
         for t in 0..self.titles {
             let reply = client.post_json(
                 "/products",
@@ -68,7 +68,7 @@ impl Driver for BookRental {
             && let Some(id) = mine.get(pick(c, n, mine.len()))
         {
             // The librarian completes the delivery while its customer cancels.
-            let staff = token("bob", &["staff"]);
+            let staff = staff();
             let delivery = client.get(&format!("/deliveries?reservationId={id}"), Some(&staff));
             let Some(delivery_id) = delivery.body["deliveryId"].as_str().filter(|_| delivery.status == 200) else {
                 return;
@@ -102,7 +102,7 @@ impl Driver for BookRental {
     }
 
     fn check(&self, client: &Client, log: &Log) -> Vec<String> {
-        let staff = token("bob", &["staff"]);
+        let staff = staff();
         let mut violations = Vec::new();
         let mut holding: HashMap<String, u64> = HashMap::new();
         let mut by_owner: HashMap<String, Vec<(String, String)>> = HashMap::new();

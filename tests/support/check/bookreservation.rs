@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{Driver, Log, all_pages, pick, twins};
-use crate::{Client, eventually, token};
+use super::{Driver, Log, all_pages, pick, staff, twins};
+use crate::{Client, eventually};
 
 pub struct BookReservation {
     pub books: usize,
@@ -20,7 +20,7 @@ impl Driver for BookReservation {
     }
 
     fn setup(&self, client: &Client, log: &Log) {
-        let staff = token("bob", &["staff"]);
+        let staff = staff();
         for b in 0..self.books {
             let body = json!({"bookId": format!("check-{b}"), "title": format!("Book {b}"), "quantity": self.copies});
             let reply = client.post_json("/stocks", Some(&staff), &body);
@@ -73,7 +73,7 @@ impl Driver for BookReservation {
     }
 
     fn check(&self, client: &Client, log: &Log) -> Vec<String> {
-        let staff = token("bob", &["staff"]);
+        let staff = staff();
         let mut violations = Vec::new();
         let mut reserved: HashMap<String, u64> = HashMap::new();
         let mut by_owner: HashMap<String, Vec<(String, String)>> = HashMap::new();

@@ -205,6 +205,11 @@ pub trait Driver: Sync {
     fn check(&self, client: &Client, log: &Log) -> Vec<String>;
 }
 
+/// The staff member every driver stocks and inspects with.
+pub(crate) fn staff() -> String {
+    token("bob", &["staff"])
+}
+
 /// Every page of a list, by its `Link` headers (a page that fails stops
 /// the check: see the assertion).
 pub fn all_pages(client: &Client, path: &str, token: &str) -> Vec<Value> {

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{Driver, Log, all_pages, pick, queues_quiet, twins};
-use crate::{Client, eventually, token};
+use super::{Driver, Log, all_pages, pick, queues_quiet, staff, twins};
+use crate::{Client, eventually};
 
 pub struct ProductOrder {
     pub items: usize,
@@ -28,7 +28,7 @@ impl Driver for ProductOrder {
     }
 
     fn setup(&self, client: &Client, log: &Log) {
-        let staff = token("bob", &["staff"]);
+        let staff = staff();
         for i in 0..self.items {
             let body = json!({"itemCd": format!("CHECK-{i}"), "name": format!("Item {i}"), "price": 1000, "quantity": self.units});
             let reply = client.post_json("/products", Some(&staff), &body);
@@ -117,7 +117,7 @@ impl Driver for ProductOrder {
                 violations.push(format!("order {id} was answered 201 but its customer center never shows it"));
             }
         }
-        let staff = token("bob", &["staff"]);
+        let staff = staff();
         for i in 0..self.items {
             let item = format!("CHECK-{i}");
             let quantity = client.get(&format!("/products/{item}"), Some(&staff)).body["quantity"].as_u64();

@@ -12,8 +12,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
-use super::{Driver, Log, all_pages, pick, twins};
-use crate::{Client, token};
+use super::{Driver, Log, all_pages, pick, staff, twins};
+use crate::Client;
 
 pub struct RentCar {
     pub cars: usize,
@@ -37,7 +37,7 @@ impl RentCar {
     }
 
     fn rental(client: &Client, reservation: &str) -> Option<Value> {
-        let staff = token("bob", &["staff"]);
+        let staff = staff();
         let reply = client.get(&format!("/rentals?reservationId={reservation}"), Some(&staff));
         (reply.status == 200).then_some(reply.body)
     }
@@ -65,7 +65,7 @@ impl RentCar {
 
     /// Returns the car of a rented reservation, then rates it twice at once.
     fn return_and_rate(client: &Client, customer: &str, id: &str, stars: u64, log: &Log) {
-        let staff = token("bob", &["staff"]);
+        let staff = staff();
         let Some(rental) = Self::rental(client, id) else { return };
         let rental_id = rental["rentalId"].as_str().unwrap_or_default();
         if rental["status"] == "Rented" {
@@ -94,7 +94,7 @@ impl Driver for RentCar {
     }
 
     fn setup(&self, client: &Client, log: &Log) {
-        let staff = token("bob", &["staff"]);
+        let staff = staff();
         for i in 0..self.cars {
             let body = json!({"carNo": self.car(i), "model": format!("Model {i}"), "dailyRate": DAILY_RATE});
             let reply = client.post_json("/cars", Some(&staff), &body);
@@ -162,7 +162,7 @@ impl Driver for RentCar {
 
     fn check(&self, client: &Client, log: &Log) -> Vec<String> {
         let mut violations = Vec::new();
-        let staff = token("bob", &["staff"]);
+        let staff = staff();
         let ratings: HashMap<String, (String, u64)> = log
             .made_of("rating")
             .into_iter()
