@@ -10,10 +10,6 @@ use serde_json::{Value, json};
 
 const SYSTEM: &str = "bookrental";
 
-/// Small numbers, so the circuit opens and closes within a test.
-const FAST_CIRCUIT: &[(&str, &str)] =
-    &[("CircuitFailureThreshold", "3"), ("CircuitOpenSeconds", "1"), ("CallTimeoutMs", "400")];
-
 struct World(Stage);
 
 impl std::ops::Deref for World {

@@ -90,6 +90,14 @@ impl World {
         self.client.runner_get("/_local/queues").body.as_array().cloned().unwrap_or_default()
     }
 
+    /// What `GET /_local/outboxes` says of one of the system's contexts.
+    fn outbox(&self, context: &str) -> Value {
+        let rows = self.client.runner_get("/_local/outboxes").body;
+        let row =
+            rows.as_array().into_iter().flatten().find(|o| o["system"] == "bookreservation" && o["context"] == context);
+        row.map_or(Value::Null, |o| json!({"waiting": o["waiting"], "relaying": o["relaying"]}))
+    }
+
     fn queue(&self, function: &str) -> Value {
         self.queues()
             .into_iter()
@@ -323,6 +331,7 @@ fn events_a_broken_relay_never_published_are_swept_and_delivered_once(backend: B
     let ids: Vec<String> = (0..2).map(|_| w.reserve(&w.alice, "isbn-1")).collect();
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(w.stock("isbn-1")["quantity"], 3, "stock has heard nothing");
+    assert_eq!(w.outbox("reservation"), json!({"waiting": 2, "relaying": false}), "both wait in the outbox");
     // The sweeper (the relay's schedule on AWS) publishes what is still there.
     let swept = w.client.runner_post("/_local/bookreservation/contexts/reservation/sweep", r#"{"olderThanMs":0}"#);
     assert_eq!((swept.status, &swept.body["swept"]), (200, &json!(2)), "{swept:?}");
@@ -330,6 +339,7 @@ fn events_a_broken_relay_never_published_are_swept_and_delivered_once(backend: B
     assert!(taken.is_some(), "stock took the swept reservations' copies: {:?}", w.stock("isbn-1"));
     let again = w.client.runner_post("/_local/bookreservation/contexts/reservation/sweep", r#"{"olderThanMs":0}"#);
     assert_eq!(again.body["swept"], 0, "swept items are gone from the outbox");
+    assert_eq!(w.outbox("reservation")["waiting"], 0);
     // The relay comes back and publishes them again from its stream: absorbed.
     assert_eq!(w.client.runner_post("/_local/bookreservation/contexts/reservation/start", "").status, 200);
     for id in &ids {

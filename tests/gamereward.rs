@@ -9,10 +9,6 @@ use serde_json::{Value, json};
 
 const SYSTEM: &str = "gamereward";
 
-/// Small numbers, so the circuit opens and closes within a test.
-const FAST_CIRCUIT: &[(&str, &str)] =
-    &[("CircuitFailureThreshold", "3"), ("CircuitOpenSeconds", "1"), ("CallTimeoutMs", "400")];
-
 struct World {
     /// Kept alive for the test; dropped, it stops the runner.
     _runner: Runner,
@@ -223,7 +219,7 @@ fn with_gift_down_exchanges_fail_fast_once_the_circuit_opens_and_succeed_after_r
 fn a_slow_gift_times_out_and_the_wallet_converges_to_the_late_gift(backend: Backend) {
     let w = World::new(backend);
     let saga = w.rewarded(&w.alice, "First Quest");
-    w.gift_calls("slow", 1500);
+    w.gift_calls("slow", 3000);
     let reply = w.exchange(&w.alice, &saga.wallet_id);
     assert_eq!((reply.status, reply.code()), (503, "unavailable"), "past CallTimeoutMs: {reply:?}");
     w.assert_unexchanged(&saga);
@@ -232,7 +228,7 @@ fn a_slow_gift_times_out_and_the_wallet_converges_to_the_late_gift(backend: Back
     // The slow call still issues its gift after the caller gave up; gift's
     // event of it exchanges the entry.
     w.gift_calls("up", 0);
-    let converged = eventually(w.converge + Duration::from_millis(1500), || {
+    let converged = eventually(w.converge + Duration::from_millis(3000), || {
         Some(w.entry(&w.alice, &saga.wallet_id)).filter(|e| e["status"] == "Exchanged")
     })
     .expect("the wallet entry converges to Exchanged");

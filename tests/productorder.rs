@@ -11,10 +11,6 @@ use serde_json::{Value, json};
 
 const SYSTEM: &str = "productorder";
 
-/// Small numbers, so the circuit opens and closes within a test.
-const FAST_CIRCUIT: &[(&str, &str)] =
-    &[("CircuitFailureThreshold", "3"), ("CircuitOpenSeconds", "1"), ("CallTimeoutMs", "400")];
-
 struct World(Stage);
 
 impl std::ops::Deref for World {
@@ -262,7 +258,7 @@ fn with_pay_down_no_order_is_placed_and_orders_resume_once_it_is_back(backend: B
     assert!(w.get(&w.carol, "/customercenter").as_array().unwrap().is_empty(), "no order exists");
     w.pay_calls("up");
     let placed =
-        eventually(Duration::from_secs(5), || Some(w.order(&w.carol, "ITEM-001", 1)).filter(|r| r.status == 201));
+        eventually(Duration::from_secs(10), || Some(w.order(&w.carol, "ITEM-001", 1)).filter(|r| r.status == 201));
     assert!(placed.is_some(), "an order goes through once the circuit lets a probe by");
 }
 

@@ -60,6 +60,7 @@ pub(crate) fn router(shared: Arc<Shared>, bind: SocketAddr) -> Router {
     if bind.ip().is_loopback() {
         let control = Router::new()
             .route("/_local/queues", get(queues))
+            .route("/_local/outboxes", get(outboxes))
             .route("/_local/circuits", get(list_circuits))
             .route("/_local/faults", get(get_faults).post(set_faults))
             .route("/_local/aws-requests", get(aws_requests))
@@ -143,6 +144,50 @@ pub(crate) async fn queues(State(shared): State<Arc<Shared>>) -> AxumResponse {
         }));
     }
     axum::Json(rows).into_response()
+}
+
+/// `GET /_local/outboxes[?system=S]`: per context, how many committed events
+/// its relay has not yet handed to the topic (counted up to 1,000 per
+/// shard). A query per shard: on `--aws` ask for one system.
+pub(crate) async fn outboxes(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Query(only): axum::extract::Query<SystemFilter>,
+) -> AxumResponse {
+    let mut counts = tokio::task::JoinSet::new();
+    for (i, outbox) in shared.outboxes.iter().enumerate() {
+        if only.system.as_ref().is_some_and(|system| *system != outbox.system) {
+            continue;
+        }
+        let table = outbox.table.clone();
+        counts.spawn(async move { (i, framework::relay::waiting(&*table, 1_000).await) });
+    }
+    let mut waiting = Vec::new();
+    while let Some(joined) = counts.join_next().await {
+        match joined {
+            Ok((i, Ok(n))) => waiting.push((i, n)),
+            Ok((_, Err(e))) => return error_response(StatusCode::SERVICE_UNAVAILABLE, "unavailable", &e.to_string()),
+            Err(e) => return error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", &e.to_string()),
+        }
+    }
+    waiting.sort_unstable();
+    let rows: Vec<_> = waiting
+        .into_iter()
+        .map(|(i, n)| {
+            let outbox = &shared.outboxes[i];
+            json!({
+                "system": outbox.system,
+                "context": outbox.context,
+                "waiting": n,
+                "relaying": !shared.control.is_stopped(&outbox.system, &outbox.context),
+            })
+        })
+        .collect();
+    axum::Json(rows).into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct SystemFilter {
+    system: Option<String>,
 }
 
 fn faults_answer(shared: &Shared) -> AxumResponse {

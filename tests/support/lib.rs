@@ -262,6 +262,11 @@ pub struct Client {
 }
 
 impl Client {
+    /// The system this client speaks to.
+    pub fn system(&self) -> &str {
+        self.base.strip_prefix(&self.root).unwrap_or_default().trim_start_matches('/')
+    }
+
     pub fn get(&self, path: &str, token: Option<&str>) -> Reply {
         let mut request = self.agent.get(format!("{}{path}", self.base));
         if let Some(token) = token {
@@ -358,23 +363,72 @@ impl Stage {
         reply.body
     }
 
-    /// Every consuming queue empty, nothing in flight, no dead letters.
+    /// Nothing left to do for the running contexts: see [`quiet`].
     pub fn queues_settled(&self) -> bool {
-        let queues = self.client.runner_get("/_local/queues").body;
-        queues
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|q| q["consuming"] == true)
-            .all(|q| q["depth"] == 0 && q["inFlight"] == 0 && q["deadLetters"] == 0)
+        quiet(&self.client, Scope::Running)
     }
 
     /// Waits (up to `converge`) until the queues are settled.
     pub fn wait_settled(&self) {
         let settled = eventually(self.converge, || self.queues_settled().then_some(()));
-        assert!(settled.is_some(), "queues never drained: {:?}", self.client.runner_get("/_local/queues").body);
+        assert!(
+            settled.is_some(),
+            "never settled: outboxes {:?}, queues {:?}",
+            self.client.runner_get("/_local/outboxes").body,
+            self.client.runner_get("/_local/queues").body
+        );
     }
 }
+
+/// Which contexts [`quiet`] waits for.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Scope {
+    /// Only those running (a test stopped the others on purpose).
+    Running,
+    /// All of them.
+    All,
+}
+
+/// Nothing left to do in the client's system: every queue empty with
+/// nothing in flight and no dead letters, every outbox relayed, and the queues empty again, all seen twice
+/// 50 ms apart. Queues alone are not enough: an event still in its outbox is
+/// on no queue yet. An event leaves its outbox only once it is on the
+/// queues, so outboxes empty and then queues empty means every event
+/// committed before the outboxes were read has been handled; the second
+/// round catches what a handler committed meanwhile. The queues come first
+/// because they are the cheap read: while a system is busy, the outboxes
+/// (a query per shard) are not read at all.
+pub fn quiet(client: &Client, scope: Scope) -> bool {
+    let running = |row: &Value, flag: &str| scope == Scope::All || row[flag] == true;
+    let queues_empty = || {
+        let queues = client.runner_get("/_local/queues").body;
+        queues.as_array().is_some_and(|rows| {
+            rows.iter()
+                .filter(|q| q["system"] == client.system() && running(q, "consuming"))
+                .all(|q| q["depth"] == 0 && q["inFlight"] == 0 && q["deadLetters"] == 0)
+        })
+    };
+    let relayed = || {
+        let outboxes = client.runner_get(&format!("/_local/outboxes?system={}", client.system())).body;
+        outboxes
+            .as_array()
+            .is_some_and(|rows| rows.iter().filter(|o| running(o, "relaying")).all(|o| o["waiting"] == 0))
+    };
+    let once = || queues_empty() && relayed() && queues_empty();
+    once() && {
+        std::thread::sleep(Duration::from_millis(50));
+        once()
+    }
+}
+
+/// Circuit settings small enough that a circuit opens and closes within a
+/// test, with room for moto, which answers the DynamoDB requests of every
+/// test of a run one at a time: a callee's commit there has taken over
+/// 400 ms on a loaded machine (the call timeout), and the few requests
+/// between a circuit opening and the next attempt over a second (the open
+/// period, which the next attempt must fall into).
+pub const FAST_CIRCUIT: &[(&str, &str)] =
+    &[("CircuitFailureThreshold", "3"), ("CircuitOpenSeconds", "3"), ("CallTimeoutMs", "1200")];
 
 /// Polls `probe` until it yields `Some`, for up to `within`.
 pub fn eventually<T>(within: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {

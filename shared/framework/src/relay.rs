@@ -94,6 +94,17 @@ pub async fn forget(table: &dyn Table, keys: Vec<Key>) -> Result<(), StoreError>
     Ok(())
 }
 
+/// How many outbox items wait for the relay, counting at most `up_to` per
+/// shard: zero means everything committed has gone out. (It reads the
+/// index, eventually consistent on DynamoDB: an inspection, not a guard.)
+pub async fn waiting(table: &dyn Table, up_to: usize) -> Result<usize, StoreError> {
+    let mut waiting = 0;
+    for shard in 0..OUTBOX_SHARDS {
+        waiting += table.query(&Query::index(outbox_shard(shard)).limit(up_to)).await?.len();
+    }
+    Ok(waiting)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
     #[error(transparent)]

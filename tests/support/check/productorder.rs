@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{Driver, Log, all_pages, pick, queues_quiet, staff, twins};
-use crate::{Client, eventually};
+use super::{Driver, Log, all_pages, pick, staff, twins};
+use crate::{Client, Scope, eventually, quiet};
 
 pub struct ProductOrder {
     pub items: usize,
@@ -35,7 +35,7 @@ impl Driver for ProductOrder {
             log.answered("POST /products", &reply);
         }
         // The order side hears of the items by event.
-        let known = eventually(Duration::from_secs(30), || queues_quiet(client).then_some(()));
+        let known = eventually(Duration::from_secs(30), || quiet(client, Scope::All).then_some(()));
         assert!(known.is_some(), "the order side never heard of the checker's items");
     }
 
