@@ -244,13 +244,19 @@ pub fn stack(board: &Board) -> String {
         ("Parameters", parameter_map),
         (
             "Conditions",
-            map([(
-                "ReserveConsumers",
-                map([(
-                    "Fn::Not",
-                    list([map([("Fn::Equals", list([reference("ConsumerReservedConcurrency"), s("0")]))])]),
-                )]),
-            )]),
+            map([
+                (
+                    "ReserveConsumers",
+                    map([(
+                        "Fn::Not",
+                        list([map([("Fn::Equals", list([reference("ConsumerReservedConcurrency"), s("0")]))])]),
+                    )]),
+                ),
+                (
+                    "CustomEndpoint",
+                    map([("Fn::Not", list([map([("Fn::Equals", list([reference("AwsEndpointUrl"), s("")]))])]))]),
+                ),
+            ]),
         ),
         ("Globals", globals()),
         ("Resources", resource_map),
@@ -293,6 +299,31 @@ fn shared_parameters(issuer: &str, stage: &str) -> Vec<(String, Value)> {
             ]),
         ),
         (
+            "Architecture".to_owned(),
+            map([
+                ("Type", s("String")),
+                ("Default", s("arm64")),
+                ("AllowedValues", strings(["arm64", "x86_64"])),
+                (
+                    "Description",
+                    s("Processor of every function: arm64 to deploy (cheaper per GB-second), x86_64 for \
+                       `sam local` on an x86_64 machine without emulation."),
+                ),
+            ]),
+        ),
+        (
+            "AwsEndpointUrl".to_owned(),
+            map([
+                ("Type", s("String")),
+                ("Default", s("")),
+                (
+                    "Description",
+                    s("Where the functions send their AWS requests (AWS_ENDPOINT_URL): empty, the default, for \
+                       AWS itself; a moto or LocalStack endpoint to run them against a local stand-in."),
+                ),
+            ]),
+        ),
+        (
             "ConsumerReservedConcurrency".to_owned(),
             map([
                 ("Type", s("Number")),
@@ -309,7 +340,8 @@ fn shared_parameters(issuer: &str, stage: &str) -> Vec<(String, Value)> {
 }
 
 /// Passed from the root stack to every system.
-const SHARED_PARAMETERS: [&str; 3] = ["ApiThrottleRate", "ApiThrottleBurst", "ConsumerReservedConcurrency"];
+const SHARED_PARAMETERS: [&str; 5] =
+    ["ApiThrottleRate", "ApiThrottleBurst", "Architecture", "AwsEndpointUrl", "ConsumerReservedConcurrency"];
 
 /// The reserved concurrency of a relay, policy or view: the parameter's,
 /// or none when it is 0.
@@ -337,12 +369,29 @@ fn globals() -> Value {
         "Function",
         map([
             ("Runtime", s("provided.al2023")),
-            ("Architectures", strings(["arm64"])),
+            ("Architectures", list([reference("Architecture")])),
             ("MemorySize", n(128)),
             ("Timeout", n(5)),
             ("Tracing", s("Active")),
             ("AutoPublishAlias", s("live")),
-            ("Environment", map([("Variables", map([("RUST_LOG", s("info")), ("STAGE", reference("Stage"))]))])),
+            (
+                "Environment",
+                map([(
+                    "Variables",
+                    map([
+                        ("RUST_LOG", s("info")),
+                        ("STAGE", reference("Stage")),
+                        // Absent unless the parameter names an endpoint.
+                        (
+                            "AWS_ENDPOINT_URL",
+                            map([(
+                                "Fn::If",
+                                list([s("CustomEndpoint"), reference("AwsEndpointUrl"), reference("AWS::NoValue")]),
+                            )]),
+                        ),
+                    ]),
+                )]),
+            ),
             // The serverless form of the seeds' readiness probes and rolling
             // updates: 10 % of the traffic for 5 minutes, rolled back on the
             // function's Errors or Faults alarm.
