@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+"""`sam build` and `sam local invoke`, as SAM users run them, checked.
+
+For each system, a representative set of functions: at least one command
+(an API Gateway sample), one policy (an SQS batch), one relay (a DynamoDB
+stream batch) and, where the system has one, one internal function (the
+callee of a synchronous call). Each is built by `sam build` from the
+system's stack (`--config-env local`: x86_64, the base image that
+./scripts/lambda-image builds), run by `sam local invoke` in Docker under
+the runtime interface emulator SAM CLI brings, fed its sample of events/,
+and checked for its answer and for its effect in the context's table or on
+the subscribed queues.
+
+The AWS side is a moto server of this script's own, listening on the Docker
+bridge's address (docker0), which both the host and the function
+containers reach (SAM's `--docker-network host` does not give a container
+the host's loopback). The local runner (`target/debug/local --aws`, built
+by `cargo build -p local --features aws`) provisions each system's tables,
+topic and queues there, with every context stopped, so that only the
+functions SAM runs touch them.
+
+    scripts/sam_local_check.py [--release] [SYSTEM...]
+
+Debug builds by default (`SAM_BUILD_MODE=debug`: the wiring is what is
+checked, and a debug build of the subset takes about a minute once its
+dependencies are built); --release builds with the size profile of a
+deployment (./scripts/sam-build), several minutes more.
+"""
+
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import boto3
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv" / "bin"
+RUNNER = str(ROOT / "target" / "debug" / "local")
+IMAGE = "lambda-provided:al2023-x86_64"
+REGION = "us-east-1"
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": REGION,
+    "AWS_DEFAULT_REGION": REGION,
+    "SAM_CLI_TELEMETRY": "0",
+}
+
+
+def free_port(host):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url, what, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{what} never answered {url}")
+
+
+def bridge_address():
+    """The host's address on Docker's default bridge (docker0)."""
+    out = subprocess.run(["ip", "-4", "-o", "addr", "show", "docker0"], capture_output=True, text=True).stdout
+    for word in out.split():
+        if "/" in word and word[0].isdigit():
+            return word.split("/")[0]
+    raise SystemExit("no docker0 bridge: is the Docker engine running?")
+
+
+class Moto:
+    """A moto server the function containers reach."""
+
+    def __init__(self):
+        host = bridge_address()
+        port = free_port(host)
+        self.process = subprocess.Popen(
+            [str(VENV / "python"), str(ROOT / "scripts" / "moto_server.py"), "-H", host, "-p", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.endpoint = f"http://{host}:{port}"
+        wait_for(f"{self.endpoint}/moto-api/", "moto's server", 30)
+        session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+        self.dynamodb = session.client("dynamodb", endpoint_url=self.endpoint)
+        self.sqs = session.client("sqs", endpoint_url=self.endpoint)
+
+    def close(self):
+        self.process.kill()
+        self.process.wait()
+
+
+class Stack:
+    """One system: its stack, provisioned on moto by the runner, its functions built and invoked by SAM."""
+
+    def __init__(self, system, moto, work):
+        self.system, self.moto, self.work = system, moto, work
+        self.prefix = f"sam{os.getpid()}"
+        self.template = ROOT / "stacks" / f"{system}.yaml"
+        self.resources = load_template(self.template)["Resources"]
+        self.data_dir = tempfile.mkdtemp(dir=work)
+        port = free_port("127.0.0.1")
+        self.base = f"http://127.0.0.1:{port}"
+        self.runner = subprocess.Popen(
+            [RUNNER, "--aws", "--aws-prefix", self.prefix, "--system", system, "--listen", f"127.0.0.1:{port}",
+             "--data-dir", self.data_dir, "--template", str(ROOT / "template.yaml")],
+            env={**os.environ, **CREDENTIALS, "AWS_ENDPOINT_URL": moto.endpoint},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(f"{self.base}/health", f"the runner for {system}")
+        board = yaml.safe_load((ROOT / "functions" / system / "board.yaml").read_text())
+        for context in board["contexts"]:
+            self.control("POST", f"/_local/{system}/contexts/{context}/stop")
+
+    def control(self, method, path):
+        request = urllib.request.Request(f"{self.base}{path}", method=method, data=b"{}" if method == "POST" else None)
+        request.add_header("content-type", "application/json")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    def close(self):
+        self.runner.kill()
+        self.runner.wait()
+
+    # -- sam build, sam local invoke
+
+    def build(self, function):
+        """`sam build` of one function: the directory of its built template."""
+        build_dir = Path(self.work) / "build" / self.system / function
+        if not (build_dir / "template.yaml").exists():
+            started = time.time()
+            run([str(ROOT / "scripts" / "sam-build"), "--config-file", str(ROOT / "samconfig.toml"),
+                 "--config-env", "local", "-t", str(self.template), "--build-dir", str(build_dir), function],
+                f"sam build {function}")
+            print(f"     built {self.system} {function} in {time.time() - started:.0f} s")
+        return build_dir / "template.yaml"
+
+    def env_vars(self, function):
+        """What the deployed stack would set: the context's table, the topic, and moto as the endpoint."""
+        variables = {"AWS_ENDPOINT_URL": self.moto.endpoint}
+        declared = self.resources[function]["Properties"].get("Environment", {}).get("Variables", {})
+        for name, value in declared.items():
+            if isinstance(value, dict) and "Ref" in value and value["Ref"].endswith("Table"):
+                variables[name] = self.table(value["Ref"])
+            elif isinstance(value, dict) and value.get("Ref") == "EventsTopic":
+                variables[name] = f"arn:aws:sns:{REGION}:123456789012:{self.prefix}-{self.system}-events"
+        return variables
+
+    def invoke(self, function, sample):
+        """`sam local invoke FUNCTION -e events/SYSTEM/SAMPLE.json`: the function's answer."""
+        template = self.build(function)
+        env_file = Path(self.work) / f"{function}.env.json"
+        env_file.write_text(json.dumps({function: self.env_vars(function)}))
+        result = run([str(VENV / "sam"), "local", "invoke", function, "--config-file", str(ROOT / "samconfig.toml"),
+                      "--config-env", "local", "-t", str(template), "-e",
+                      str(ROOT / "events" / self.system / f"{sample}.json"), "--env-vars", str(env_file)],
+                     f"sam local invoke {function}",
+                     # SAM asks STS for the account id first: moto answers at
+                     # once, where AWS's endpoint, unreachable offline, costs 6 s.
+                     {"AWS_ENDPOINT_URL_STS": self.moto.endpoint})
+        lines = [line for line in result.stdout.splitlines() if line.strip()]
+        return json.loads(lines[-1])
+
+    # -- what the functions did
+
+    def table(self, logical_id):
+        return f"{self.prefix}-{self.system}-{logical_id}"
+
+    def state(self, logical_id, aggregate, id):
+        """The aggregate's state in the context's table, as the commit wrote it."""
+        item = self.moto.dynamodb.get_item(TableName=self.table(logical_id),
+                                           Key={"pk": {"S": f"{aggregate}#{id}"}, "sk": {"S": "STATE"}})
+        return json.loads(item["Item"]["body"]["S"]) if "Item" in item else None
+
+    def waiting(self, function):
+        """Messages on the queue of a subscribed function (policy or view)."""
+        rows = self.control("GET", "/_local/queues")
+        row = next(r for r in rows if r["system"] == self.system and r["function"] == function)
+        return row["depth"] + row["inFlight"]
+
+
+def load_template(path):
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def tagged(loader, tag, node):
+        if isinstance(node, yaml.ScalarNode):
+            return {tag.lstrip("!"): loader.construct_scalar(node)}
+        if isinstance(node, yaml.SequenceNode):
+            return {tag.lstrip("!"): loader.construct_sequence(node)}
+        return {tag.lstrip("!"): loader.construct_mapping(node)}
+
+    Loader.add_multi_constructor("!", tagged)
+    return yaml.load(Path(path).read_text(), Loader=Loader)
+
+
+def run(command, what, env=None):
+    result = subprocess.run(command, cwd=ROOT, env={**os.environ, **CREDENTIALS, **(env or {})}, capture_output=True,
+                            text=True, timeout=900)
+    if result.returncode != 0:
+        raise SystemExit(f"{what} failed ({result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+def http(answer):
+    """An HTTP API answer (payload format 2.0): status and JSON body. An
+    internal function answers `{"status": ..., "body": ...}` itself."""
+    return answer["statusCode"], json.loads(answer.get("body") or "null")
+
+
+def expect(condition, what, detail):
+    if not condition:
+        raise SystemExit(f"FAIL {what}: {detail}")
+    print(f"ok   {what}")
+
+
+def relayed(stack, relay, sample, subscriber):
+    """A relay publishes a stream batch's outbox inserts; the topic fans them out to the subscriber's queue."""
+    before = stack.waiting(subscriber)
+    answer = stack.invoke(relay, sample)
+    after = stack.waiting(subscriber)
+    expect(answer == {"batchItemFailures": []} and after > before,
+           f"{stack.system} {relay} (relay): published, {subscriber}'s queue {before} -> {after}", answer)
+
+
+def bookreservation(stack):
+    book = "isbn-9788966260959"
+    status, body = http(stack.invoke("ReceiveStockFunction", "receive-stock"))
+    stock = stack.state("StockTable", "Stock", book)
+    expect((status, stock and stock.get("available")) == (200, 3),
+           "bookreservation ReceiveStockFunction (command): 200, three copies in the stock table", (status, body, stock))
+    for delivery in ["first", "again, the same batch"]:
+        answer = stack.invoke("ReserveStockFunction", "reserve-stock")
+        stock = stack.state("StockTable", "Stock", book)
+        expect(answer == {"batchItemFailures": []} and stock["available"] == 2,
+               f"bookreservation ReserveStockFunction (policy, {delivery}): one copy taken, once", (answer, stock))
+    relayed(stack, "StockRelayFunction", "relay-stock", "BookListViewFunction")
+
+
+def bookrental(stack):
+    delivery = "bdafa054-7772-5461-ba60-49bbd8d17a52"
+    answer = stack.invoke("StartDeliveryFunction", "start-delivery")
+    state = stack.state("DeliveryTable", "Delivery", delivery)
+    expect(answer == {"batchItemFailures": []} and state and state.get("status") == "Started",
+           "bookrental StartDeliveryFunction (policy): the delivery started", (answer, state))
+    answer = stack.invoke("CancelDeliveryFunction", "cancel-delivery")
+    state = stack.state("DeliveryTable", "Delivery", delivery)
+    expect(answer["status"] == 200 and state.get("status") == "Canceled",
+           "bookrental CancelDeliveryFunction (internal): 200, the delivery canceled", (answer, state))
+    status, body = http(stack.invoke("CompleteDeliveryFunction", "complete-delivery"))
+    state = stack.state("DeliveryTable", "Delivery", delivery)
+    expect(status == 409 and state.get("status") == "Canceled",
+           "bookrental CompleteDeliveryFunction (command): 409 for a canceled delivery, unchanged", (status, body, state))
+    relayed(stack, "DeliveryRelayFunction", "relay-delivery", "FollowDeliveryFunction")
+
+
+def gamereward(stack):
+    gift = "4f2906c3-0f55-5051-8840-aaff65123e66"
+    answer = stack.invoke("IssueGiftFunction", "issue-gift")
+    state = stack.state("GiftTable", "Gift", gift)
+    expect(answer["status"] == 200 and state and state.get("status") == "Issued",
+           "gamereward IssueGiftFunction (internal): 200, the gift issued", (answer, state))
+    status, body = http(stack.invoke("UseGiftFunction", "use-gift"))
+    state = stack.state("GiftTable", "Gift", gift)
+    expect(status == 200 and state.get("status") == "Used",
+           "gamereward UseGiftFunction (command): 200, the gift used", (status, body, state))
+    relayed(stack, "GiftRelayFunction", "relay-gift", "FollowGiftFunction")
+    reward = "1de5c853-a8f7-509a-974c-55b3523bcf30"
+    answer = stack.invoke("AllocateRewardFunction", "allocate-reward")
+    state = stack.state("RewardTable", "Reward", reward)
+    expect(answer == {"batchItemFailures": []} and state and state.get("status") == "Allocated",
+           "gamereward AllocateRewardFunction (policy): the mission's reward allocated", (answer, state))
+
+
+def rentcar(stack):
+    payment = "2d81d815-b3ac-5564-88cd-4e534a212606"
+    answer = stack.invoke("ApprovePaymentFunction", "approve-payment")
+    state = stack.state("PaymentTable", "Payment", payment)
+    expect(answer["status"] == 200 and state and state.get("status") == "Approved",
+           "rentcar ApprovePaymentFunction (internal): 200, the payment approved", (answer, state))
+    relayed(stack, "PaymentRelayFunction", "relay-payment", "FollowPaymentFunction")
+    status, body = http(stack.invoke("CancelPaymentFunction", "cancel-payment"))
+    state = stack.state("PaymentTable", "Payment", payment)
+    expect(status == 200 and state.get("status") == "Canceled",
+           "rentcar CancelPaymentFunction (command): 200, the payment canceled", (status, body, state))
+    answer = stack.invoke("RefundCanceledReservationFunction", "refund-canceled-reservation")
+    state = stack.state("PaymentTable", "Payment", payment)
+    expect(answer == {"batchItemFailures": []} and state.get("status") == "Canceled",
+           "rentcar RefundCanceledReservationFunction (policy): nothing to refund twice", (answer, state))
+
+
+def productorder(stack):
+    status, body = http(stack.invoke("AddProductFunction", "add-product"))
+    state = stack.state("ProductTable", "Product", "ITEM-001")
+    expect(status == 201 and state and state.get("quantity") == 10,
+           "productorder AddProductFunction (command): 201, ten in the product table", (status, body, state))
+    answer = stack.invoke("ApprovePayFunction", "approve-pay")
+    payment = answer["body"]["paymentId"]
+    state = stack.state("PayTable", "Payment", payment)
+    expect(answer["status"] == 200 and state and state.get("status") == "Approved",
+           "productorder ApprovePayFunction (internal): 200, the order's amount charged", (answer, state))
+    answer = stack.invoke("RefundFunction", "refund")
+    state = stack.state("PayTable", "Payment", payment)
+    expect(answer == {"batchItemFailures": []} and state.get("status") == "Canceled",
+           "productorder RefundFunction (policy): the canceled order refunded", (answer, state))
+    relayed(stack, "PayRelayFunction", "relay-pay", "FollowPayFunction")
+
+
+CHECKS = {
+    "bookreservation": bookreservation,
+    "bookrental": bookrental,
+    "gamereward": gamereward,
+    "rentcar": rentcar,
+    "productorder": productorder,
+}
+
+
+def main():
+    args = sys.argv[1:]
+    if "--release" in args:
+        args.remove("--release")
+    else:
+        os.environ["SAM_BUILD_MODE"] = "debug"
+    systems = args or list(CHECKS)
+    if platform.machine() != "x86_64":
+        # samconfig.toml's local environment names x86_64 functions and image.
+        raise SystemExit(f"these checks run x86_64 functions; this machine is {platform.machine()}")
+    if not shutil.which("docker"):
+        raise SystemExit("sam local needs a Docker engine")
+    if subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True).returncode != 0:
+        run([str(ROOT / "scripts" / "lambda-image")], "scripts/lambda-image")
+    moto = Moto()
+    work = tempfile.mkdtemp(prefix="sam-local-")
+    try:
+        for system in systems:
+            stack = Stack(system, moto, work)
+            try:
+                CHECKS[system](stack)
+            finally:
+                stack.close()
+    finally:
+        moto.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
