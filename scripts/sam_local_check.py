@@ -28,6 +28,7 @@ deployment (./scripts/sam-build), several minutes more.
 """
 
 import json
+import itertools
 import os
 import platform
 import shutil
@@ -48,6 +49,7 @@ VENV = ROOT / ".venv" / "bin"
 RUNNER = str(ROOT / "target" / "debug" / "local")
 IMAGE = "lambda-provided:al2023-x86_64"
 REGION = "us-east-1"
+STACKS = itertools.count()
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -98,6 +100,11 @@ class Moto:
         self.dynamodb = session.client("dynamodb", endpoint_url=self.endpoint)
         self.sqs = session.client("sqs", endpoint_url=self.endpoint)
 
+    def sts(self):
+        """SAM asks STS for the account id before it invokes: moto answers at
+        once, where AWS's endpoint, unreachable offline, costs 6 s."""
+        return {"AWS_ENDPOINT_URL_STS": self.endpoint}
+
     def close(self):
         self.process.kill()
         self.process.wait()
@@ -106,9 +113,10 @@ class Moto:
 class Stack:
     """One system: its stack, provisioned on moto by the runner, its functions built and invoked by SAM."""
 
-    def __init__(self, system, moto, work):
+    def __init__(self, system, moto, work, stopped=True):
         self.system, self.moto, self.work = system, moto, work
-        self.prefix = f"sam{os.getpid()}"
+        # Tables, topic and queues of their own: several stacks share one moto.
+        self.prefix = f"sam{os.getpid()}x{next(STACKS)}"
         self.template = ROOT / "stacks" / f"{system}.yaml"
         self.resources = load_template(self.template)["Resources"]
         self.data_dir = tempfile.mkdtemp(dir=work)
@@ -121,7 +129,7 @@ class Stack:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(f"{self.base}/health", f"the runner for {system}")
         board = yaml.safe_load((ROOT / "functions" / system / "board.yaml").read_text())
-        for context in board["contexts"]:
+        for context in board["contexts"] if stopped else []:
             self.control("POST", f"/_local/{system}/contexts/{context}/stop")
 
     def control(self, method, path):
@@ -136,16 +144,24 @@ class Stack:
 
     # -- sam build, sam local invoke
 
-    def build(self, function):
-        """`sam build` of one function: the directory of its built template."""
-        build_dir = Path(self.work) / "build" / self.system / function
+    def build(self, function=None):
+        """`sam build` of one function, or of the whole stack: its built template."""
+        build_dir = Path(self.work) / "build" / self.system / (function or "all")
         if not (build_dir / "template.yaml").exists():
             started = time.time()
             run([str(ROOT / "scripts" / "sam-build"), "--config-file", str(ROOT / "samconfig.toml"),
-                 "--config-env", "local", "-t", str(self.template), "--build-dir", str(build_dir), function],
-                f"sam build {function}")
-            print(f"     built {self.system} {function} in {time.time() - started:.0f} s")
+                 "--config-env", "local", "-t", str(self.template), "--build-dir", str(build_dir)]
+                + ([function] if function else []), f"sam build {function or self.system}")
+            print(f"     built {self.system} {function or 'every function'} in {time.time() - started:.0f} s")
         return build_dir / "template.yaml"
+
+    def functions(self):
+        return [name for name, r in self.resources.items() if r["Type"] == "AWS::Serverless::Function"]
+
+    def env_file(self, functions):
+        path = Path(self.work) / f"{self.system}-{len(functions)}.env.json"
+        path.write_text(json.dumps({function: self.env_vars(function) for function in functions}))
+        return path
 
     def env_vars(self, function):
         """What the deployed stack would set: the context's table, the topic, and moto as the endpoint."""
@@ -161,15 +177,12 @@ class Stack:
     def invoke(self, function, sample):
         """`sam local invoke FUNCTION -e events/SYSTEM/SAMPLE.json`: the function's answer."""
         template = self.build(function)
-        env_file = Path(self.work) / f"{function}.env.json"
-        env_file.write_text(json.dumps({function: self.env_vars(function)}))
+        env_file = self.env_file([function])
         result = run([str(VENV / "sam"), "local", "invoke", function, "--config-file", str(ROOT / "samconfig.toml"),
                       "--config-env", "local", "-t", str(template), "-e",
                       str(ROOT / "events" / self.system / f"{sample}.json"), "--env-vars", str(env_file)],
                      f"sam local invoke {function}",
-                     # SAM asks STS for the account id first: moto answers at
-                     # once, where AWS's endpoint, unreachable offline, costs 6 s.
-                     {"AWS_ENDPOINT_URL_STS": self.moto.endpoint})
+                     self.moto.sts())
         lines = [line for line in result.stdout.splitlines() if line.strip()]
         return json.loads(lines[-1])
 
@@ -318,6 +331,98 @@ def productorder(stack):
     relayed(stack, "PayRelayFunction", "relay-pay", "FollowPayFunction")
 
 
+def call(base, method, path, token=None, body=None):
+    """An HTTP request: status, headers and JSON body."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{base}{path}", method=method, data=data)
+    if data is not None:
+        request.add_header("content-type", "application/json")
+    if token:
+        request.add_header("authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def eventually(what, probe, seconds=60):
+    """Polls `probe` until it returns a true value (the asynchronous half of a saga)."""
+    deadline = time.time() + seconds
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise SystemExit(f"FAIL {what}: still not after {seconds} s")
+        time.sleep(0.5)
+
+
+def start_api(moto, work):
+    """`sam local start-api` serving bookreservation's routes, its story by HTTP.
+
+    SAM serves the HTTP half (the commands and queries, each in its Lambda
+    container); the local runner on the same moto carries the events (its
+    relays, policies and views), as Lambda's stream and queue triggers would
+    on AWS."""
+    stack = Stack("bookreservation", moto, work, stopped=False)
+    api = None
+    try:
+        functions = [f for f in stack.functions() if "HttpApi" in str(stack.resources[f]["Properties"].get("Events"))]
+        template = stack.build()
+        port = free_port("127.0.0.1")
+        api = subprocess.Popen(
+            [str(VENV / "sam"), "local", "start-api", "--config-file", str(ROOT / "samconfig.toml"), "--config-env",
+             "local", "-t", str(template), "--env-vars", str(stack.env_file(functions)), "--port", str(port)],
+            cwd=ROOT, env={**os.environ, **CREDENTIALS, **moto.sts()},
+            stdout=subprocess.DEVNULL, stderr=open(Path(work) / "start-api.log", "w"))
+        base = f"http://127.0.0.1:{port}"
+        wait_for(f"{base}/health", "sam local start-api", 120)
+        staff, alice, bob = (token(stack, "bob", "staff"), token(stack, "alice"), token(stack, "bob"))
+        book = "isbn-9788966260959"
+
+        status, body = call(base, "POST", "/stocks", None, {"bookId": book, "title": "Clean Code", "quantity": 2})
+        expect(status == 401, "start-api POST /stocks without a token: 401", (status, body))
+        status, body = call(base, "POST", "/stocks", alice, {"bookId": book, "title": "Clean Code", "quantity": 2})
+        expect(status == 403, "start-api POST /stocks as a customer: 403", (status, body))
+        status, body = call(base, "POST", "/stocks", staff, {"bookId": book, "title": "Clean Code", "quantity": 2})
+        expect(status == 200 and body["quantity"] == 2, "start-api POST /stocks as staff: two copies", (status, body))
+        eventually("the book list shows two copies",
+                   lambda: call(base, "GET", "/books", alice)[1] == [{"bookId": book, "title": "Clean Code",
+                                                                       "available": 2}])
+        print("ok   start-api GET /books: the view followed, two available")
+        status, body = call(base, "POST", "/reservations", alice, {"bookId": book})
+        expect(status == 202 and body["status"] == "Requested", "start-api POST /reservations: 202 Requested",
+               (status, body))
+        reservation = body["reservationId"]
+        eventually("the reservation is Reserved",
+                   lambda: call(base, "GET", f"/reservations/{reservation}", alice)[1].get("status") == "Reserved")
+        print("ok   start-api GET /reservations/{id}: Reserved, the stock decided it")
+        status, body = call(base, "GET", f"/reservations/{reservation}", bob)
+        expect(status == 403, "start-api GET /reservations/{id} as another customer: 403", (status, body))
+        status, body = call(base, "POST", f"/reservations/{reservation}/cancel", alice)
+        expect(status == 200 and body["status"] == "Canceled", "start-api POST /reservations/{id}/cancel: Canceled",
+               (status, body))
+        eventually("the copy back in the list",
+                   lambda: call(base, "GET", "/books", alice)[1][0]["available"] == 2)
+        notes = eventually("two notifications", lambda: len(call(base, "GET", "/notifications", alice)[1]) == 2
+                           and call(base, "GET", "/notifications", alice)[1])
+        expect(len(notes) == 2, "start-api GET /books and /notifications: the copy back, Reserved and Canceled "
+               "notified", notes)
+    finally:
+        if api:
+            api.terminate()
+            api.wait()
+        stack.close()
+
+
+def token(stack, sub, *groups):
+    args = [RUNNER, "token", "--sub", sub, "--data-dir", stack.data_dir]
+    for group in groups:
+        args += ["--group", group]
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip()
+
+
 CHECKS = {
     "bookreservation": bookreservation,
     "bookrental": bookrental,
@@ -333,7 +438,7 @@ def main():
         args.remove("--release")
     else:
         os.environ["SAM_BUILD_MODE"] = "debug"
-    systems = args or list(CHECKS)
+    systems = args or [*CHECKS, "start-api"]
     if platform.machine() != "x86_64":
         # samconfig.toml's local environment names x86_64 functions and image.
         raise SystemExit(f"these checks run x86_64 functions; this machine is {platform.machine()}")
@@ -345,6 +450,9 @@ def main():
     work = tempfile.mkdtemp(prefix="sam-local-")
     try:
         for system in systems:
+            if system == "start-api":
+                start_api(moto, work)
+                continue
             stack = Stack(system, moto, work)
             try:
                 CHECKS[system](stack)

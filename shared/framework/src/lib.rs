@@ -16,6 +16,8 @@ pub mod notification;
 pub mod queue;
 pub mod refusal;
 pub mod relay;
+#[cfg(sam_local)]
+mod sam_local;
 pub mod store;
 pub mod telemetry;
 pub mod testing;
