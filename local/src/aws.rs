@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use aws_adapters::{DynamoTable, SnsPublisher};
 use aws_config::SdkConfig;
+use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemInput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_sdk_dynamodbstreams::types::{AttributeValue as StreamValue, ShardIteratorType};
 use aws_sdk_sns::operation::publish_batch::PublishBatchInput;
@@ -58,8 +59,9 @@ impl Intercept for Counted {
         "local-request-counter"
     }
 
-    /// Items written per transaction (DynamoDB bills each, twice) and
-    /// events per batch publish, as `<Operation>.items`, once per request.
+    /// Items written per transaction (DynamoDB bills each, twice), per
+    /// batch write (once each) and events per batch publish, as
+    /// `<Operation>.items`, once per request.
     fn read_before_execution(
         &self,
         context: &BeforeSerializationInterceptorContextRef<'_>,
@@ -68,6 +70,9 @@ impl Intercept for Counted {
         let input = context.input();
         let items = if let Some(transaction) = input.downcast_ref::<TransactWriteItemsInput>() {
             Some(("DynamoDB", "TransactWriteItems.items", transaction.transact_items().len()))
+        } else if let Some(batch) = input.downcast_ref::<BatchWriteItemInput>() {
+            let requests = batch.request_items().map_or(0, |tables| tables.values().map(Vec::len).sum());
+            Some(("DynamoDB", "BatchWriteItem.items", requests))
         } else {
             input
                 .downcast_ref::<PublishBatchInput>()

@@ -1,20 +1,29 @@
 //! The store port on DynamoDB: `GetItem` (consistent), `Query` (table or
-//! `gsi1`), and `TransactWriteItems` with the conditions of the port.
+//! `gsi1`), `TransactWriteItems` with the conditions of the port, and
+//! `BatchWriteItem` for the deletes that need no transaction.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, ConditionCheck, Delete, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, Put, ScalarAttributeType, StreamSpecification, StreamViewType, TransactWriteItem,
+    AttributeDefinition, AttributeValue, ConditionCheck, Delete, DeleteRequest, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, Put, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TransactWriteItem, WriteRequest,
 };
 use framework::store::{
-    BoxFuture, Condition, Index, Item, Key, Query, StoreError, Table, WriteOp, validate_transaction,
+    BoxFuture, Condition, Index, Item, Key, Query, StoreError, Table, WriteOp, distinct, validate_transaction,
 };
 
 pub const INDEX_NAME: &str = "gsi1";
+
+/// Requests in one `BatchWriteItem`, DynamoDB's limit.
+const MAX_BATCH_WRITE: usize = 25;
+/// Tries of one batch while DynamoDB leaves some of it unprocessed
+/// (throttling), backing off 50 ms, 100 ms, 200 ms, …
+const BATCH_ATTEMPTS: u32 = 6;
 
 pub struct DynamoTable {
     client: Client,
@@ -267,6 +276,40 @@ impl DynamoTable {
     }
 }
 
+impl DynamoTable {
+    async fn delete_items(&self, keys: Vec<Key>) -> Result<(), StoreError> {
+        for chunk in distinct(keys).chunks(MAX_BATCH_WRITE) {
+            let mut requests = chunk
+                .iter()
+                .map(|key| {
+                    let delete = DeleteRequest::builder().set_key(Some(key_attributes(key))).build();
+                    Ok(WriteRequest::builder().delete_request(delete.map_err(unavailable)?).build())
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            for attempt in 0..BATCH_ATTEMPTS {
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(50 << (attempt - 1))).await;
+                }
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.name, requests)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                requests = output.unprocessed_items.and_then(|mut left| left.remove(&self.name)).unwrap_or_default();
+                if requests.is_empty() {
+                    break;
+                }
+            }
+            if !requests.is_empty() {
+                return Err(StoreError::Unavailable(format!("{} deletes left unprocessed", requests.len())));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Table for DynamoTable {
     fn get<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<Option<Item>, StoreError>> {
         Box::pin(self.get_item(key))
@@ -278,5 +321,9 @@ impl Table for DynamoTable {
 
     fn transact(&self, ops: Vec<WriteOp>) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(self.transact_items(ops))
+    }
+
+    fn delete_each(&self, keys: Vec<Key>) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.delete_items(keys))
     }
 }

@@ -837,7 +837,7 @@ fn relay_resources(board: &Board, context: &str) -> Vec<(String, Value)> {
                                 ]),
                                 map([
                                     ("Effect", s("Allow")),
-                                    ("Action", strings(["dynamodb:DeleteItem"])),
+                                    ("Action", strings(["dynamodb:BatchWriteItem", "dynamodb:DeleteItem"])),
                                     ("Resource", list([get_att(&table, "Arn")])),
                                 ]),
                             ]),

@@ -105,6 +105,26 @@ pub async fn one_item_twice_in_a_transaction_is_invalid(table: &dyn Table) {
     assert_eq!(table.get(&k).await.unwrap(), None);
 }
 
+/// More items than one DynamoDB batch holds, one of them twice and one
+/// never written: every one is gone, and nothing else.
+pub async fn delete_each_removes_every_item_named_and_no_other(table: &dyn Table) {
+    let run = crate::new_id();
+    let keys: Vec<Key> = (0..30).map(|i| key(&format!("outbox-{i}"), "EVENT", &run)).collect();
+    for chunk in keys.chunks(10) {
+        table.transact(chunk.iter().map(|k| put(k.clone(), 1, Condition::Always)).collect()).await.unwrap();
+    }
+    let kept = key("kept", "EVENT", &run);
+    table.transact(vec![put(kept.clone(), 1, Condition::Always)]).await.unwrap();
+    let mut named = keys.clone();
+    named.push(keys[3].clone());
+    named.push(key("never-written", "EVENT", &run));
+    table.delete_each(named).await.unwrap();
+    for k in &keys {
+        assert_eq!(table.get(k).await.unwrap(), None, "{k:?} still there");
+    }
+    assert!(table.get(&kept).await.unwrap().is_some(), "an item not named was deleted");
+}
+
 pub async fn a_partition_lists_in_sort_key_order(table: &dyn Table) {
     let run = crate::new_id();
     let pk = format!("{run}:books");
@@ -243,6 +263,7 @@ macro_rules! conformance_suite {
             a_failed_condition_writes_nothing_of_the_transaction,
             delete_and_check_honour_their_conditions,
             one_item_twice_in_a_transaction_is_invalid,
+            delete_each_removes_every_item_named_and_no_other,
             a_partition_lists_in_sort_key_order,
             the_secondary_index_lists_by_its_own_keys,
             a_held_claim_fails_the_commit_naming_it,

@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use crate::commit::{OUTBOX_PREFIX, OUTBOX_SHARDS, outbox_shard};
 use crate::envelope::Envelope;
-use crate::store::{BoxFuture, Change, Condition, Key, MAX_TRANSACTION_ITEMS, Query, StoreError, Table, WriteOp};
+use crate::store::{BoxFuture, Change, Key, Query, StoreError, Table};
 
 #[derive(Debug, thiserror::Error)]
 #[error("publish failed at event {first_failed}: {reason}")]
@@ -87,11 +87,10 @@ pub fn outbox_keys(changes: &[Change]) -> Vec<Key> {
 /// Deletes published outbox items (a missing one is fine: the sweeper or
 /// another relay run got there first).
 pub async fn forget(table: &dyn Table, keys: Vec<Key>) -> Result<(), StoreError> {
-    for chunk in keys.chunks(MAX_TRANSACTION_ITEMS) {
-        let ops = chunk.iter().map(|key| WriteOp::Delete { key: key.clone(), condition: Condition::Always }).collect();
-        table.transact(ops).await?;
+    if keys.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    table.delete_each(keys).await
 }
 
 /// How many outbox items wait for the relay, counting at most `up_to` per

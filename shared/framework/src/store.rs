@@ -237,6 +237,31 @@ pub trait Table: Send + Sync {
     /// All or nothing. Each op's condition is checked against the state before
     /// the transaction; one key may appear at most once.
     fn transact(&self, ops: Vec<WriteOp>) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// Deletes each of these items on its own, unconditionally; a missing
+    /// one is fine. Not all or nothing: when it fails, some may be gone. For
+    /// what needs no transaction, such as the outbox items the relay has
+    /// published: on DynamoDB a batch delete costs one write unit an item, a
+    /// transaction two. By default, transactions of up to 100 items.
+    fn delete_each(&self, keys: Vec<Key>) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            for chunk in distinct(keys).chunks(MAX_TRANSACTION_ITEMS) {
+                let ops = chunk
+                    .iter()
+                    .map(|key| WriteOp::Delete { key: key.clone(), condition: Condition::Always })
+                    .collect();
+                self.transact(ops).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The keys, each once, in key order.
+pub fn distinct(mut keys: Vec<Key>) -> Vec<Key> {
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// The change stream of a table, for adapters that expose it as a pull API
