@@ -19,7 +19,12 @@ by `cargo build -p local --features aws`) provisions each system's tables,
 topic and queues there, with every context stopped, so that only the
 functions SAM runs touch them.
 
-    scripts/sam_local_check.py [--release] [SYSTEM...]
+    scripts/sam_local_check.py [--release] [SYSTEM... | start-api]
+    scripts/sam_local_check.py [--release] --serve SYSTEM [--port 3001]
+
+`--serve` starts moto, the runner and `sam local start-api` for SYSTEM and
+keeps them until Ctrl-C, printing the address and two tokens, so that the
+system's stories can be tried by curl through SAM.
 
 Debug builds by default (`SAM_BUILD_MODE=debug`: the wiring is what is
 checked, and a debug build of the subset takes about a minute once its
@@ -32,6 +37,7 @@ import itertools
 import os
 import platform
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -358,26 +364,46 @@ def eventually(what, probe, seconds=60):
         time.sleep(0.5)
 
 
-def start_api(moto, work):
-    """`sam local start-api` serving bookreservation's routes, its story by HTTP.
+class Api:
+    """`sam local start-api` serving a system's routes on moto.
 
     SAM serves the HTTP half (the commands and queries, each in its Lambda
     container); the local runner on the same moto carries the events (its
     relays, policies and views), as Lambda's stream and queue triggers would
     on AWS."""
-    stack = Stack("bookreservation", moto, work, stopped=False)
-    api = None
+
+    def __init__(self, system, moto, work, port=None):
+        self.stack = Stack(system, moto, work, stopped=False)
+        self.process = None
+        try:
+            resources = self.stack.resources
+            functions = [f for f in self.stack.functions() if "HttpApi" in str(resources[f]["Properties"].get("Events"))]
+            template = self.stack.build()
+            port = port or free_port("127.0.0.1")
+            self.process = subprocess.Popen(
+                [str(VENV / "sam"), "local", "start-api", "--config-file", str(ROOT / "samconfig.toml"),
+                 "--config-env", "local", "-t", str(template), "--env-vars", str(self.stack.env_file(functions)),
+                 "--port", str(port)],
+                cwd=ROOT, env={**os.environ, **CREDENTIALS, **moto.sts()},
+                stdout=subprocess.DEVNULL, stderr=open(Path(work) / "start-api.log", "w"))
+            self.base = f"http://127.0.0.1:{port}"
+            wait_for(f"{self.base}/health", "sam local start-api", 120)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self):
+        if self.process:
+            self.process.terminate()
+            self.process.wait()
+        self.stack.close()
+
+
+def start_api(moto, work):
+    """bookreservation's story by HTTP through `sam local start-api`."""
+    api = Api("bookreservation", moto, work)
+    base, stack = api.base, api.stack
     try:
-        functions = [f for f in stack.functions() if "HttpApi" in str(stack.resources[f]["Properties"].get("Events"))]
-        template = stack.build()
-        port = free_port("127.0.0.1")
-        api = subprocess.Popen(
-            [str(VENV / "sam"), "local", "start-api", "--config-file", str(ROOT / "samconfig.toml"), "--config-env",
-             "local", "-t", str(template), "--env-vars", str(stack.env_file(functions)), "--port", str(port)],
-            cwd=ROOT, env={**os.environ, **CREDENTIALS, **moto.sts()},
-            stdout=subprocess.DEVNULL, stderr=open(Path(work) / "start-api.log", "w"))
-        base = f"http://127.0.0.1:{port}"
-        wait_for(f"{base}/health", "sam local start-api", 120)
         staff, alice, bob = (token(stack, "bob", "staff"), token(stack, "alice"), token(stack, "bob"))
         book = "isbn-9788966260959"
 
@@ -410,10 +436,35 @@ def start_api(moto, work):
         expect(len(notes) == 2, "start-api GET /books and /notifications: the copy back, Reserved and Canceled "
                "notified", notes)
     finally:
+        api.close()
+
+
+def interrupted(*_):
+    raise KeyboardInterrupt
+
+
+def serve(system, port):
+    """`--serve SYSTEM`: start-api (and what it needs) until Ctrl-C or SIGTERM, for curl."""
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
+    moto = Moto()
+    work = tempfile.mkdtemp(prefix="sam-local-")
+    api = None
+    try:
+        api = Api(system, moto, work, port)
+        print(f"sam local start-api serves {system} at {api.base}")
+        print(f"(moto at {moto.endpoint}; the local runner carrying the events at {api.stack.base})")
+        print(f"STAFF={token(api.stack, 'bob', 'staff')}")
+        print(f"ALICE={token(api.stack, 'alice')}")
+        print("Ctrl-C stops them all.", flush=True)
+        api.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
         if api:
-            api.terminate()
-            api.wait()
-        stack.close()
+            api.close()
+        moto.close()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def token(stack, sub, *groups):
@@ -438,7 +489,6 @@ def main():
         args.remove("--release")
     else:
         os.environ["SAM_BUILD_MODE"] = "debug"
-    systems = args or [*CHECKS, "start-api"]
     if platform.machine() != "x86_64":
         # samconfig.toml's local environment names x86_64 functions and image.
         raise SystemExit(f"these checks run x86_64 functions; this machine is {platform.machine()}")
@@ -446,6 +496,10 @@ def main():
         raise SystemExit("sam local needs a Docker engine")
     if subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True).returncode != 0:
         run([str(ROOT / "scripts" / "lambda-image")], "scripts/lambda-image")
+    if args[:1] == ["--serve"]:
+        port = int(args[3]) if args[2:3] == ["--port"] else None
+        return serve(args[1], port)
+    systems = args or [*CHECKS, "start-api"]
     moto = Moto()
     work = tempfile.mkdtemp(prefix="sam-local-")
     try:
