@@ -71,7 +71,7 @@ def free_port(host):
         return s.getsockname()[1]
 
 
-def wait_for(url, what, seconds=60):
+def wait_for(url, what, seconds=60, log=None):
     deadline = time.time() + seconds
     while time.time() < deadline:
         try:
@@ -79,7 +79,8 @@ def wait_for(url, what, seconds=60):
             return
         except OSError:
             time.sleep(0.1)
-    raise SystemExit(f"{what} never answered {url}")
+    said = f"; it said:\n{Path(log).read_text()[-3000:]}" if log and Path(log).exists() else ""
+    raise SystemExit(f"{what} never answered {url}{said}")
 
 
 def bridge_address():
@@ -104,7 +105,6 @@ class Moto:
         wait_for(f"{self.endpoint}/moto-api/", "moto's server", 30)
         session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
         self.dynamodb = session.client("dynamodb", endpoint_url=self.endpoint)
-        self.sqs = session.client("sqs", endpoint_url=self.endpoint)
 
     def sts(self):
         """SAM asks STS for the account id before it invokes: moto answers at
@@ -128,12 +128,13 @@ class Stack:
         self.data_dir = tempfile.mkdtemp(dir=work)
         port = free_port("127.0.0.1")
         self.base = f"http://127.0.0.1:{port}"
+        log = Path(work) / f"{self.prefix}-runner.log"
         self.runner = subprocess.Popen(
             [RUNNER, "--aws", "--aws-prefix", self.prefix, "--system", system, "--listen", f"127.0.0.1:{port}",
              "--data-dir", self.data_dir, "--template", str(ROOT / "template.yaml")],
             env={**os.environ, **CREDENTIALS, "AWS_ENDPOINT_URL": moto.endpoint},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(f"{self.base}/health", f"the runner for {system}")
+            stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+        wait_for(f"{self.base}/health", f"the runner for {system}", log=log)
         board = yaml.safe_load((ROOT / "functions" / system / "board.yaml").read_text())
         for context in board["contexts"] if stopped else []:
             self.control("POST", f"/_local/{system}/contexts/{context}/stop")
@@ -165,7 +166,7 @@ class Stack:
         return [name for name, r in self.resources.items() if r["Type"] == "AWS::Serverless::Function"]
 
     def env_file(self, functions):
-        path = Path(self.work) / f"{self.system}-{len(functions)}.env.json"
+        path = Path(self.work) / f"{self.system}-{functions[0] if len(functions) == 1 else 'api'}.env.json"
         path.write_text(json.dumps({function: self.env_vars(function) for function in functions}))
         return path
 
@@ -380,14 +381,15 @@ class Api:
             functions = [f for f in self.stack.functions() if "HttpApi" in str(resources[f]["Properties"].get("Events"))]
             template = self.stack.build()
             port = port or free_port("127.0.0.1")
+            log = Path(work) / f"{self.stack.prefix}-start-api.log"
             self.process = subprocess.Popen(
                 [str(VENV / "sam"), "local", "start-api", "--config-file", str(ROOT / "samconfig.toml"),
                  "--config-env", "local", "-t", str(template), "--env-vars", str(self.stack.env_file(functions)),
                  "--port", str(port)],
                 cwd=ROOT, env={**os.environ, **CREDENTIALS, **moto.sts()},
-                stdout=subprocess.DEVNULL, stderr=open(Path(work) / "start-api.log", "w"))
+                stdout=subprocess.DEVNULL, stderr=open(log, "w"))
             self.base = f"http://127.0.0.1:{port}"
-            wait_for(f"{self.base}/health", "sam local start-api", 120)
+            wait_for(f"{self.base}/health", "sam local start-api", 120, log)
         except BaseException:
             self.close()
             raise
