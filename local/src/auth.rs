@@ -12,8 +12,7 @@ use std::path::Path;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::Value;
 
-pub const ISSUER: &str = "local-runner";
-pub const AUDIENCE: &str = "local";
+pub use framework::http::{LOCAL_AUDIENCE as AUDIENCE, LOCAL_ISSUER as ISSUER};
 
 #[derive(Clone)]
 pub struct Authorizer {
@@ -87,8 +86,7 @@ impl Authorizer {
     /// HTTP API passes them to a function.
     pub fn authorize(&self, authorization: Option<&str>) -> Result<HashMap<String, String>, AuthError> {
         let header = authorization.ok_or(AuthError::Missing)?;
-        let token =
-            header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).ok_or(AuthError::Missing)?.trim();
+        let token = framework::http::bearer(header).ok_or(AuthError::Missing)?;
         let data = jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, &self.decoding, &self.validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
         Ok(data.claims.into_iter().map(|(k, v)| (k, flatten(&v))).collect())

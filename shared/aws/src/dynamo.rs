@@ -274,9 +274,7 @@ impl DynamoTable {
             Err(other) => Err(unavailable(other)),
         }
     }
-}
 
-impl DynamoTable {
     async fn delete_items(&self, keys: Vec<Key>) -> Result<(), StoreError> {
         for chunk in distinct(keys).chunks(MAX_BATCH_WRITE) {
             let mut requests = chunk

@@ -175,6 +175,17 @@ pub struct Caller {
 
 pub const STAFF_GROUP: &str = "staff";
 
+/// The issuer and audience of the local runner's tokens (`local token`),
+/// which its gateway checks and `sam local` binaries read.
+pub const LOCAL_ISSUER: &str = "local-runner";
+pub const LOCAL_AUDIENCE: &str = "local";
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer(authorization: &str) -> Option<&str> {
+    let token = authorization.strip_prefix("Bearer ").or_else(|| authorization.strip_prefix("bearer "))?;
+    Some(token.trim())
+}
+
 impl Caller {
     pub fn of(request: &Request) -> Result<Self, ApiError> {
         let claims = match request.request_context_ref() {

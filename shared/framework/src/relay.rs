@@ -87,9 +87,6 @@ pub fn outbox_keys(changes: &[Change]) -> Vec<Key> {
 /// Deletes published outbox items (a missing one is fine: the sweeper or
 /// another relay run got there first).
 pub async fn forget(table: &dyn Table, keys: Vec<Key>) -> Result<(), StoreError> {
-    if keys.is_empty() {
-        return Ok(());
-    }
     table.delete_each(keys).await
 }
 

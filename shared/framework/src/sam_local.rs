@@ -21,11 +21,7 @@ use lambda_http::Request;
 use lambda_http::http::header::AUTHORIZATION;
 use serde::Deserialize;
 
-use crate::http::Caller;
-
-/// The issuer and audience of the local runner's tokens (`local token`).
-const ISSUER: &str = "local-runner";
-const AUDIENCE: &str = "local";
+use crate::http::{Caller, LOCAL_AUDIENCE, LOCAL_ISSUER, bearer};
 
 #[derive(Deserialize)]
 struct Claims {
@@ -42,9 +38,8 @@ pub(crate) fn caller(request: &Request) -> Option<Caller> {
     if std::env::var("AWS_SAM_LOCAL").as_deref() != Ok("true") {
         return None;
     }
-    let header = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
-    let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer "))?.trim();
+    let token = bearer(request.headers().get(AUTHORIZATION)?.to_str().ok()?)?;
     let claims: Claims = jsonwebtoken::dangerous::insecure_decode(token).ok()?.claims;
-    let current = claims.iss == ISSUER && claims.aud == AUDIENCE && claims.exp > crate::now_secs();
+    let current = claims.iss == LOCAL_ISSUER && claims.aud == LOCAL_AUDIENCE && claims.exp > crate::now_secs();
     (current && !claims.sub.is_empty()).then(|| Caller { sub: claims.sub, groups: claims.groups })
 }
