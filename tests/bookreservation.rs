@@ -704,6 +704,16 @@ fn the_control_api_refuses_what_a_browser_page_could_send(backend: Backend) {
     assert!(w.queue("ReserveStockFunction")["consuming"] == false);
 }
 
+/// The outbox counts take one optional `system`: a malformed query gets the
+/// contract's 400, an unknown system no rows.
+fn the_outbox_counts_refuse_a_malformed_query(backend: Backend) {
+    let w = World::new(backend);
+    let twice = w.client.runner_get("/_local/outboxes?system=a&system=b");
+    assert_eq!((twice.status, twice.code()), (400, "invalid_field"), "{twice:?}");
+    let unknown = w.client.runner_get("/_local/outboxes?system=nope");
+    assert_eq!((unknown.status, &unknown.body), (200, &json!([])), "{unknown:?}");
+}
+
 /// A list answers pages of `limit` items, linking the next one while there
 /// are more: read page by page, it holds every item once, in its order.
 fn a_list_is_read_page_by_page_through_its_links(backend: Backend) {
@@ -766,5 +776,6 @@ on_both_backends!(
     events_a_broken_relay_never_published_are_swept_and_delivered_once,
     a_body_over_16_kib_is_refused_and_changes_nothing,
     the_control_api_refuses_what_a_browser_page_could_send,
+    the_outbox_counts_refuse_a_malformed_query,
     a_list_is_read_page_by_page_through_its_links,
 );

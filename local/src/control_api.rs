@@ -151,8 +151,14 @@ pub(crate) async fn queues(State(shared): State<Arc<Shared>>) -> AxumResponse {
 /// shard). A query per shard: on `--aws` ask for one system.
 pub(crate) async fn outboxes(
     State(shared): State<Arc<Shared>>,
-    axum::extract::Query(only): axum::extract::Query<SystemFilter>,
+    only: Result<axum::extract::Query<SystemFilter>, axum::extract::rejection::QueryRejection>,
 ) -> AxumResponse {
+    let only = match only {
+        Ok(axum::extract::Query(only)) => only,
+        Err(e) => {
+            return error_response(StatusCode::BAD_REQUEST, "invalid_field", &format!("system: {}.", e.body_text()));
+        }
+    };
     let mut counts = tokio::task::JoinSet::new();
     for (i, outbox) in shared.outboxes.iter().enumerate() {
         if only.system.as_ref().is_some_and(|system| *system != outbox.system) {
