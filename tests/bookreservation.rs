@@ -112,6 +112,26 @@ fn health_answers_without_a_token(backend: Backend) {
     assert_eq!((reply.status, reply.body), (200, json!({"status": "ok"})));
 }
 
+/// The published contract is served as committed, to anyone (like a public
+/// API's documents): the AsyncAPI document and each event's JSON Schema.
+fn the_runner_serves_the_published_contract_without_a_token(backend: Backend) {
+    let w = World::new(backend);
+    let committed = |file: &str| -> Value {
+        let path = repo_root().join("docs/contract/bookreservation").join(file);
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("committed")).expect("JSON")
+    };
+    let asyncapi = w.client.get("/asyncapi.json", None);
+    assert_eq!((asyncapi.status, &asyncapi.body), (200, &committed("asyncapi.json")));
+    assert_eq!(asyncapi.body["asyncapi"], "3.0.0");
+    let reserved = w.client.get("/schemas/Reserved.json", None);
+    assert_eq!((reserved.status, &reserved.body), (200, &committed("events/Reserved.json")));
+    assert_eq!(reserved.body["$id"], "urn:event-storming:bookreservation:reservation:Reserved");
+    for missing in ["/schemas/Nothing.json", "/schemas/..%2Fasyncapi.json", "/schemas/Reserved"] {
+        let reply = w.client.get(missing, None);
+        assert_eq!((reply.status, reply.code()), (404, "not_found"), "{missing}: {reply:?}");
+    }
+}
+
 fn received_stock_lets_a_reservation_through_and_takes_one_copy(backend: Backend) {
     let w = World::new(backend);
     let received = w.receive("isbn-1", "Clean Code", 2);
@@ -761,6 +781,7 @@ on_both_backends!(
     aws_requests_are_counted_by_operation,
     requests_refused_before_a_function_runs_leave_the_connection_usable,
     health_answers_without_a_token,
+    the_runner_serves_the_published_contract_without_a_token,
     received_stock_lets_a_reservation_through_and_takes_one_copy,
     receiving_more_copies_adds_to_the_same_book,
     with_no_copy_left_the_reservation_fails,

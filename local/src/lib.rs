@@ -8,6 +8,7 @@ pub mod aws;
 pub mod backend;
 mod calls;
 mod consumers;
+mod contract;
 mod control;
 mod control_api;
 pub mod faults;

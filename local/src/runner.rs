@@ -12,6 +12,7 @@
 //! | queue → policy, batch by batch | `consumers` |
 //! | synchronous calls between contexts | `calls` |
 //! | the fault switches, and `/_local` | `control`, `control_api` |
+//! | the published contract's documents | `contract` |
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -143,7 +144,10 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
             tokio::spawn(consume(consumer.clone(), queues.clone(), shared.clone(), dice));
         }
     }
+    let root = config.template.parent().map(PathBuf::from).unwrap_or_default();
+    let names: Vec<String> = systems.iter().map(|s| s.name.clone()).collect();
     let app = crate::gateway::router(routes)
+        .merge(crate::contract::router(&root, &names))
         .merge(crate::control_api::router(shared.clone(), config.bind))
         .fallback(crate::gateway::unknown_route);
     let listener = tokio::net::TcpListener::bind(config.bind).await?;

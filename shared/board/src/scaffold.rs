@@ -202,6 +202,7 @@ lambda = [\"dep:aws-adapters\", \"dep:lambda_runtime\"]
 framework.workspace = true
 serde.workspace = true
 serde_json.workspace = true
+schemars.workspace = true
 strum.workspace = true
 thiserror.workspace = true
 tracing.workspace = true
@@ -279,8 +280,8 @@ pub enum Command {
     Register { id: String, customer_id: String },
 }
 
-/// The {context} context's published language.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+/// The {context} context's published language (its schemas: `cargo contract generate`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = \"type\", content = \"data\", rename_all_fields = \"camelCase\")]
 pub enum {Aggregate}Event {
     {Aggregate}Registered { id: String, customer_id: String },

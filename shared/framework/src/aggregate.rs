@@ -16,8 +16,9 @@ pub trait Aggregate: Default + Serialize + DeserializeOwned + Send + Sync {
     const TYPE: &'static str;
     type Command;
     /// Its events, one variant each; the variant names are the event types
-    /// (`VariantNames`, so the board check can read them).
-    type Event: Serialize + Clone + Debug + PartialEq + Send + strum::VariantNames;
+    /// (`VariantNames`, so the board check can read them), with the JSON
+    /// Schema of each (the published contract, `cargo contract`).
+    type Event: Serialize + Clone + Debug + PartialEq + Send + strum::VariantNames + schemars::JsonSchema;
     type Error: std::error::Error + Send + Sync + 'static;
     /// The event types it keeps to itself (the board's `recorded`): applied
     /// and stored with the aggregate, never put in the outbox. The board
@@ -44,17 +45,26 @@ pub trait Aggregate: Default + Serialize + DeserializeOwned + Send + Sync {
 }
 
 /// A yellow sticky as the board check reads it: the aggregate's name, the
-/// event types it can raise, and those of them it only records.
+/// event types it can raise, and those of them it only records; and, for
+/// the published contract, the schema of its event enum.
 #[derive(Debug, Clone, Copy)]
 pub struct AggregateSticky {
     pub name: &'static str,
     pub events: &'static [&'static str],
     pub recorded: &'static [&'static str],
+    /// The event enum's schema (one `{type, data}` variant per event), its
+    /// named parts left in the generator's definitions.
+    pub events_schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
 }
 
 /// The sticky of aggregate `A`, for a context's `AGGREGATES` table.
 pub const fn sticky<A: Aggregate>() -> AggregateSticky {
-    AggregateSticky { name: A::TYPE, events: <A::Event as strum::VariantNames>::VARIANTS, recorded: A::RECORDED }
+    AggregateSticky {
+        name: A::TYPE,
+        events: <A::Event as strum::VariantNames>::VARIANTS,
+        recorded: A::RECORDED,
+        events_schema: <A::Event as schemars::JsonSchema>::json_schema,
+    }
 }
 
 /// Given/when/then for aggregate tests:

@@ -372,7 +372,7 @@ mod tests {
         notes: u32,
     }
 
-    #[derive(Debug, Clone, PartialEq, Serialize, strum::VariantNames)]
+    #[derive(Debug, Clone, PartialEq, Serialize, strum::VariantNames, schemars::JsonSchema)]
     #[serde(tag = "type", content = "data")]
     enum ParcelEvent {
         Shipped { id: String },

@@ -105,8 +105,15 @@ pub enum Function {
     /// Behind an API Gateway route.
     Http(HttpFn),
     /// Triggered by an SQS queue (a policy or a view updater), reading the
-    /// event types `reads` (its inbound enum's variants).
-    Queue { run: QueueFn, reads: &'static [&'static str] },
+    /// event types `reads` (its inbound enum's variants). `opens` is how it
+    /// reads an envelope, without acting on it: `Ok(false)` for a type it
+    /// does not read, an error for data that does not fit its enum (the
+    /// consumer contract tests hold it to its producers' schemas).
+    Queue {
+        run: QueueFn,
+        reads: &'static [&'static str],
+        opens: fn(&Envelope) -> Result<bool, envelope::EnvelopeError>,
+    },
     /// Called by another context's function only (no route, no queue).
     Internal(call::InternalFn),
 }
@@ -146,7 +153,7 @@ impl Function {
                 }
             }
         });
-        Self::Queue { run, reads: E::VARIANTS }
+        Self::Queue { run, reads: E::VARIANTS, opens: |envelope| envelope.open::<E>().map(|event| event.is_some()) }
     }
 
     /// An internal function on the context's table, for other contexts' [`call::Client`]s.

@@ -31,7 +31,7 @@ pub fn delivery_of(reservation_id: &str) -> String {
 }
 
 /// Who and what a delivery is for.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Parcel {
     pub reservation_id: String,
@@ -48,7 +48,7 @@ pub enum Command {
 
 /// The delivery context's published language: each event names the
 /// delivery and its parcel (`reservationId`, `productId`, `customerId`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum DeliveryEvent {
     DeliveryStarted {

@@ -36,7 +36,7 @@ pub enum Command {
 }
 
 /// The product context's published language.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum ProductEvent {
     StockIncreased {
@@ -161,7 +161,7 @@ pub enum AllocationStatus {
 }
 
 /// The allocation's own record of what happened (never published).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum AllocationEvent {
     CopyTaken { reservation_id: String, product_id: String, customer_id: String },

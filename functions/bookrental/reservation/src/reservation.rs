@@ -6,7 +6,7 @@
 use framework::Aggregate;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display, schemars::JsonSchema)]
 pub enum Status {
     Reserved,
     Rejected,
@@ -52,7 +52,7 @@ pub enum Command {
 /// The reservation context's events. `Reserved`, `ReservationRejected` and
 /// `ReservationCanceled` are published; `DeliveryFollowed` is the
 /// reservation's own note of delivery's progress.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum ReservationEvent {
     Reserved { reservation_id: String, product_id: String, customer_id: String },

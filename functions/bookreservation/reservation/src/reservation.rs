@@ -44,7 +44,7 @@ pub enum Command {
 }
 
 /// The reservation context's published language.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum ReservationEvent {
     ReservationRequested { reservation_id: String, book_id: String, title: String, customer_id: String },

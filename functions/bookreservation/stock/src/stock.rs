@@ -26,7 +26,7 @@ pub enum Command {
 }
 
 /// The stock context's published language.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum StockEvent {
     StockReceived { book_id: String, title: String, quantity: u64, available: u64 },

@@ -29,7 +29,7 @@ pub enum Command {
 /// The mission context's events. Only `MissionAchieved` is published;
 /// `RewardRecorded` is the mission's own note (the world heard
 /// `RewardAllocated` already).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum MissionEvent {
     MissionAchieved { mission_id: String, name: String, customer_id: String },

@@ -37,7 +37,7 @@ pub enum Command {
 /// The reward context's events. `RewardAllocated` is published;
 /// `RewardMarkedExchanged` is the reward's own note of wallet's
 /// `RewardExchanged`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum RewardEvent {
     RewardAllocated { reward_id: String, mission_id: String, customer_id: String },

@@ -47,7 +47,7 @@ pub enum Command {
 }
 
 /// The wallet context's published language.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum WalletEvent {
     RewardIssued {

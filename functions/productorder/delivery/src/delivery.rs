@@ -29,7 +29,7 @@ pub fn delivery_of(order_id: &str) -> String {
 }
 
 /// What is sent where, for whom (product's `DeliveryPrepared`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Parcel {
     pub order_id: String,
@@ -72,7 +72,7 @@ pub enum Command {
 /// The delivery context's language: `DeliveryStarted`, `DeliveryCompleted`
 /// and `DeliveryCanceled` are published; `DeliveryCreated` and
 /// `DeliveryClosed` are recorded only.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum DeliveryEvent {
     DeliveryStarted {

@@ -14,7 +14,9 @@ use framework::Aggregate;
 use framework::store::Key;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, strum::Display)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, strum::Display, schemars::JsonSchema,
+)]
 pub enum Status {
     Pending,
     Abandoned,
@@ -38,7 +40,7 @@ impl Status {
 }
 
 /// Why an order was rejected (`reason` of `OrderRejected`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum RejectReason {
@@ -101,7 +103,7 @@ pub enum Command {
 }
 
 /// The order context's published language, and what it records.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum OrderEvent {
     Ordered {

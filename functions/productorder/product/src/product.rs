@@ -69,7 +69,7 @@ pub enum Command {
 }
 
 /// The product context's published language.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum ProductEvent {
     ProductAdded {
@@ -236,7 +236,7 @@ pub enum AllocationCommand {
 }
 
 /// The allocation's own record (never published).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum AllocationEvent {
     StockTaken {

@@ -49,7 +49,7 @@ pub enum Command {
 /// The car context's language: `CarRegistered` and `CarDeleted` are
 /// published; `CarBooked` and `CarReleased` are recorded on a reservation's
 /// [`Booking`] (and counted on its car), never published.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum CarEvent {
     CarRegistered { car_no: String, model: String, daily_rate: u64 },

@@ -11,7 +11,7 @@ use framework::Aggregate;
 use serde::{Deserialize, Serialize};
 
 /// How far the rental got, as rating heard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display, schemars::JsonSchema)]
 pub enum RentalStatus {
     Rented,
     Returned,
@@ -78,7 +78,7 @@ pub enum Command {
 
 /// The rating context's language: `CarRated` is published; `RentalNoted`
 /// is its own record of the rental's news.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum RatingEvent {
     RentalNoted {

@@ -65,7 +65,7 @@ pub enum Command {
 
 /// The rental context's language: `CarRented`, `CarReturned` and
 /// `RentalCanceled` are published; `RentalClosed` is recorded only.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum RentalEvent {
     CarRented { rental_id: String, reservation_id: String, payment_id: String, car_no: String, customer_id: String },

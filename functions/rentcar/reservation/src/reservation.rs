@@ -15,7 +15,9 @@ pub enum Status {
     Canceled,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, strum::Display)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, strum::Display, schemars::JsonSchema,
+)]
 pub enum RentalStatus {
     Rented,
     Returned,
@@ -23,7 +25,7 @@ pub enum RentalStatus {
 }
 
 /// Why a reservation was canceled (`cancelReason`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum CancelReason {
@@ -83,7 +85,7 @@ pub enum Command {
 }
 
 /// The reservation context's published language, and what it records.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames, schemars::JsonSchema)]
 #[serde(tag = "type", content = "data", rename_all_fields = "camelCase")]
 pub enum ReservationEvent {
     CarReserved {
