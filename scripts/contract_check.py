@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The published contract as its readers' tools see it (docs/contract/).
 
-Each system's AsyncAPI document is validated as AsyncAPI 3.0 (the
+Each system's OpenAPI document is validated as OpenAPI 3.1
+(openapi-spec-validator) and its AsyncAPI document as AsyncAPI 3.0 (the
 pydantic-asyncapi models), and every `$ref` in it must resolve inside the
 document; an operation's messages must be messages of its own channel.
 Each event's JSON Schema must be valid under its draft (2020-12), with the
@@ -14,6 +15,7 @@ import pathlib
 import sys
 
 import jsonschema
+from openapi_spec_validator import validate as validate_openapi
 from pydantic_asyncapi import AsyncAPI
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "docs" / "contract"
@@ -79,13 +81,20 @@ def main():
         return 1
     for system in systems:
         problems, messages = check_asyncapi(system / "asyncapi.json")
+        openapi = json.loads((system / "openapi.json").read_text())
+        try:
+            validate_openapi(openapi)
+        except Exception as error:  # the validator's own error, naming the place
+            problems.append(f"openapi.json: not OpenAPI 3.1: {error}")
+        operations = sum(len(item) for item in openapi.get("paths", {}).values())
         schemas = sorted((system / "events").glob("*.json"))
         for schema in schemas:
             problems += [f"events/{schema.name}: {p}" for p in check_schema(system.name, schema)]
         if len(schemas) != messages:
             problems.append(f"{len(schemas)} event schemas for {messages} AsyncAPI messages")
         status = "ok  " if not problems else "FAIL"
-        print(f"{status} {system.name}: AsyncAPI 3.0 with {messages} messages, {len(schemas)} event schemas")
+        print(f"{status} {system.name}: OpenAPI 3.1 with {operations} operations, "
+              f"AsyncAPI 3.0 with {messages} messages, {len(schemas)} event schemas")
         for problem in problems:
             print(f"     {problem}")
         failures += bool(problems)

@@ -113,13 +113,17 @@ fn health_answers_without_a_token(backend: Backend) {
 }
 
 /// The published contract is served as committed, to anyone (like a public
-/// API's documents): the AsyncAPI document and each event's JSON Schema.
+/// API's documents): the OpenAPI and AsyncAPI documents and each event's
+/// JSON Schema.
 fn the_runner_serves_the_published_contract_without_a_token(backend: Backend) {
     let w = World::new(backend);
     let committed = |file: &str| -> Value {
         let path = repo_root().join("docs/contract/bookreservation").join(file);
         serde_json::from_str(&std::fs::read_to_string(&path).expect("committed")).expect("JSON")
     };
+    let openapi = w.client.get("/openapi.json", None);
+    assert_eq!((openapi.status, &openapi.body), (200, &committed("openapi.json")));
+    assert_eq!(openapi.body["paths"]["/reservations"]["post"]["operationId"], "requestReservation");
     let asyncapi = w.client.get("/asyncapi.json", None);
     assert_eq!((asyncapi.status, &asyncapi.body), (200, &committed("asyncapi.json")));
     assert_eq!(asyncapi.body["asyncapi"], "3.0.0");

@@ -1084,17 +1084,21 @@ pub fn contexts_source(boards: &[Board]) -> String {
          \x20   pub binary: &'static str,\n\
          \x20   pub functions: framework::Functions,\n\
          \x20   pub aggregates: &'static [framework::aggregate::AggregateSticky],\n\
+         \x20   /// Its routes as the published contract states them (`routes::API`).\n\
+         \x20   pub api: &'static [framework::api::Api],\n\
          }\n\n\
          #[rustfmt::skip]\n\
          pub const CONTEXTS: &[Context] = &[\n",
     );
     for board in boards {
-        for context in board.contexts.keys() {
+        for (context, sticky) in &board.contexts {
             let crate_name = binary(board, context);
+            let rust = crate_name.replace('-', "_");
+            let routed = !sticky.commands.is_empty() || !sticky.queries.is_empty();
+            let api = if routed { format!("{rust}::routes::API") } else { "&[]".to_owned() };
             text.push_str(&format!(
-                "    Context {{ system: \"{}\", name: \"{context}\", binary: \"{crate_name}\", functions: {rust}::FUNCTIONS, aggregates: {rust}::AGGREGATES }},\n",
+                "    Context {{ system: \"{}\", name: \"{context}\", binary: \"{crate_name}\", functions: {rust}::FUNCTIONS, aggregates: {rust}::AGGREGATES, api: {api} }},\n",
                 board.system,
-                rust = crate_name.replace('-', "_")
             ));
         }
     }

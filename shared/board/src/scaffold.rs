@@ -261,7 +261,8 @@ const AGGREGATE_RS: &str = "\
 use framework::Aggregate;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display, schemars::JsonSchema)]
+#[schemars(rename = \"{Aggregate}Status\")]
 pub enum Status {
     Registered,
 }
@@ -419,6 +420,7 @@ const ROUTES_RS: &str = "\
 
 use std::sync::Arc;
 
+use framework::api::Api;
 use framework::http::{self, ApiError, Caller};
 use framework::store::Table;
 use lambda_http::{Body, Request, Response};
@@ -438,8 +440,9 @@ impl From<{Aggregate}Error> for ApiError {
 }
 
 /// A {Aggregate} as the contract shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = \"camelCase\")]
+#[schemars(rename = \"{Aggregate}\")]
 struct View<'a> {
     {module}_id: &'a str,
     status: Option<Status>,
@@ -450,6 +453,12 @@ impl<'a> From<&'a {Aggregate}> for View<'a> {
         Self { {module}_id: &x.id, status: x.status }
     }
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[
+    Api::created::<View>(\"register-{context}\", \"Register a {Aggregate}\").refuses(&[409]),
+    Api::ok::<View>(\"get-{context}\", \"One of one's {Aggregate}s\"),
+];
 
 /// `POST /{plural}` → 201 with `Location`.
 pub async fn register(table: Arc<dyn Table>, request: Request) -> Reply {

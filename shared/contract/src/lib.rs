@@ -6,12 +6,18 @@
 //!   producer's event enum (schemars, as serde writes it);
 //! - an AsyncAPI 3.0 document per system (`docs/contract/<system>/asyncapi.json`):
 //!   the topic, which context publishes each event, one channel per
-//!   subscribing policy or view (its queue and its filter).
+//!   subscribing policy or view (its queue and its filter);
+//! - an OpenAPI 3.1 document per system (`docs/contract/<system>/openapi.json`):
+//!   every route of the board with who may call it, from each context's
+//!   `routes::API` (bodies, success, its own refusals; `framework::api`).
 //!
 //! `cargo contract generate` writes them; a test fails when the committed
 //! ones are stale, so a change of the contract shows up in review.
 
 pub mod examples;
+mod openapi;
+
+pub use openapi::openapi;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,7 +44,7 @@ pub struct Events {
     pub definitions: Map<String, Value>,
 }
 
-fn crate_of<'a>(system: &str, context: &str) -> Result<&'a functions::Context, String> {
+pub(crate) fn crate_of<'a>(system: &str, context: &str) -> Result<&'a functions::Context, String> {
     functions::CONTEXTS
         .iter()
         .find(|c| c.system == system && c.name == context)
@@ -85,7 +91,24 @@ pub fn events(board: &Board, settings: SchemaSettings) -> Result<Events, String>
             }
         }
     }
-    Ok(Events { events, definitions: generator.take_definitions(true) })
+    let definitions = generator.take_definitions(true);
+    named_once(&board.system, &definitions)?;
+    Ok(Events { events, definitions })
+}
+
+/// Two types of one name in a system's documents get `Status` and
+/// `Status2` from schemars, a name that says nothing and changes with the
+/// order of generation: refused, so each gets a name of its own.
+pub(crate) fn named_once(system: &str, definitions: &Map<String, Value>) -> Result<(), String> {
+    let numbered: Vec<&String> =
+        definitions.keys().filter(|name| name.ends_with(|c: char| c.is_ascii_digit())).collect();
+    if numbered.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{system}: several types share a schema name ({numbered:?}): give each its own with \
+         `#[schemars(rename = \"...\")]`"
+    ))
 }
 
 /// The schema id of an event (docs/contract.md): `XV2` gets its own, and
@@ -250,6 +273,7 @@ pub fn documents(boards: &[Board]) -> Result<Vec<(String, String)>, String> {
     for board in boards {
         let dir = format!("docs/contract/{}", board.system);
         files.push((format!("{dir}/asyncapi.json"), pretty(&asyncapi(board)?)));
+        files.push((format!("{dir}/openapi.json"), pretty(&openapi(board)?)));
         for (name, schema) in event_schemas(board)? {
             files.push((format!("{dir}/events/{name}"), pretty(&schema)));
         }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tracing::Instrument;
 
@@ -241,6 +241,26 @@ pub fn body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(field_error)
 }
 
+/// A whole number as JSON may write it: `5`, and `5.0`, which JSON Schema
+/// (and so the published contract) counts as the same integer. For body
+/// fields: `#[serde(deserialize_with = "http::whole")]`, and the route's
+/// range checked after.
+pub fn whole<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    use serde::de::Error;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    if let Some(n) = number.as_i64() {
+        return Ok(n);
+    }
+    if number.as_u64().is_some() {
+        // Above i64::MAX: out of every route's range all the same.
+        return Ok(i64::MAX);
+    }
+    match number.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => Ok(f as i64),
+        _ => Err(D::Error::custom(format!("expected a whole number, found {number}"))),
+    }
+}
+
 /// The contract's `400` for a body that parsed as JSON but not as `T`.
 pub(crate) fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     let path = e.path().to_string();
@@ -276,10 +296,19 @@ pub fn path_param(request: &Request, name: &str) -> Result<String, ApiError> {
     Ok(value.to_owned())
 }
 
-/// A trimmed text field of 1 to `max` characters, or the contract's `400`.
+/// The published schema's `pattern` for a text field: some character that
+/// [`text_field`] does not trim away. Spelled out, because a regex's `\s`
+/// is not Rust's `char::is_whitespace` (U+0085 is whitespace to Rust only,
+/// U+FEFF to the regex only).
+pub const NOT_BLANK: &str = r"[^\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+
+/// A text field of at most `max` characters with something besides
+/// whitespace (the published schema's `maxLength` and [`NOT_BLANK`]),
+/// trimmed; or the contract's `400`.
 pub fn text_field(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    let long = value.chars().count() > max;
     let value = value.trim();
-    if value.is_empty() || value.chars().count() > max {
+    if value.is_empty() || long {
         return Err(ApiError::invalid_field(field, format!("must be 1 to {max} characters")));
     }
     Ok(value.to_owned())
@@ -406,6 +435,36 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_number_field_takes_5_and_5_0_and_refuses_5_5() {
+        #[derive(Debug, Deserialize)]
+        struct Body {
+            #[serde(deserialize_with = "whole")]
+            n: i64,
+        }
+        let read = |json: &str| serde_json::from_str::<Body>(json).map(|b| b.n);
+        assert_eq!(read(r#"{"n": 5}"#).unwrap(), 5);
+        assert_eq!(read(r#"{"n": 5.0}"#).unwrap(), 5, "JSON Schema's integer 5");
+        assert_eq!(read(r#"{"n": -3}"#).unwrap(), -3);
+        assert_eq!(read(r#"{"n": 18446744073709551615}"#).unwrap(), i64::MAX, "out of every range all the same");
+        assert!(read(r#"{"n": 5.5}"#).is_err());
+        assert!(read(r#"{"n": "5"}"#).is_err());
+        assert!(read(r#"{"n": 1e300}"#).is_err());
+    }
+
+    #[test]
+    fn a_text_field_is_held_to_its_limit_before_it_is_trimmed() {
+        assert_eq!(text_field("title", "  Dune  ", 8).unwrap(), "Dune");
+        let padded = format!("  {}  ", "x".repeat(62)); // 66 characters, 62 once trimmed
+        assert_eq!(text_field("title", &padded, 64).unwrap_err().field.as_deref(), Some("title"));
+        for blank in ["", "   ", "\u{85}\u{a0}\u{3000}"] {
+            assert!(text_field("title", blank, 64).is_err(), "{blank:?} is blank");
+        }
+        // What the published pattern calls blank is what the field trims away.
+        assert!(text_field("title", "\u{feff}", 64).is_ok(), "U+FEFF is not whitespace to either");
+        assert!(NOT_BLANK.contains(r"\u0085") && !NOT_BLANK.contains(r"\uFEFF"));
+    }
 
     #[test]
     fn groups_are_read_in_every_shape_an_authorizer_passes_them() {

@@ -7,6 +7,7 @@
 //! [`relay`] from outbox to topic, and the [`http`] edge.
 
 pub mod aggregate;
+pub mod api;
 pub mod call;
 pub mod commit;
 pub mod conformance;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::commands::{self, CancelDelivery};
 use crate::delivery::{Delivery, DeliveryError, Parcel, Status};
 use crate::queries;
+use framework::api::{Api, Param};
 
 type Reply = Result<Response<Body>, ApiError>;
 
@@ -29,7 +30,7 @@ impl From<DeliveryError> for ApiError {
 }
 
 /// A delivery as the contract (and `cancel-delivery`'s reply) shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryView {
     delivery_id: String,
@@ -58,6 +59,14 @@ pub struct CancelDeliveryRequest {
     customer_id: String,
     correlation_id: String,
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[
+    Api::ok::<DeliveryView>("complete-delivery", "Mark a delivery as delivered").refuses(&[409]),
+    Api::ok::<DeliveryView>("find-delivery", "The delivery of a reservation")
+        .query(&[Param { name: "reservationId", description: "The reservation whose delivery is asked for." }])
+        .refuses(&[404]),
+];
 
 /// `cancel-delivery` (internal, no route): `409` once delivered.
 pub async fn cancel_delivery(table: Arc<dyn Table>, input: CancelDeliveryRequest) -> Result<DeliveryView, ApiError> {

@@ -9,9 +9,10 @@ use serde::Serialize;
 
 use crate::queries;
 use crate::views::mypage::Line;
+use framework::api::Api;
 
 /// A row as `GET /mypage` answers it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct Shown {
     reservation_id: String,
@@ -36,6 +37,9 @@ impl From<Line> for Shown {
         }
     }
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[Api::page::<Shown>("get-mypage", "MyPage: one row per reservation of one's, newest first")];
 
 /// `GET /mypage`: one row per reservation of the caller, newest first.
 pub async fn get_mypage(table: Arc<dyn Table>, request: Request) -> Result<Response<Body>, ApiError> {

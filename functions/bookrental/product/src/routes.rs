@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::commands::{self, IncreaseStock, RegisterProduct};
 use crate::product::{Product, ProductError};
 use crate::queries;
+use framework::api::Api;
 
 type Reply = Result<Response<Body>, ApiError>;
 
@@ -27,7 +28,7 @@ impl From<ProductError> for ApiError {
 }
 
 /// A book as the contract shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct ProductView<'a> {
     product_id: &'a str,
@@ -41,16 +42,24 @@ impl<'a> From<&'a Product> for ProductView<'a> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RegisterBody {
+    #[schemars(length(max = 200), pattern(http::NOT_BLANK))]
+    #[schemars(example = "The Little Prince")]
     title: String,
+    #[schemars(range(min = 0, max = 1_000_000))]
+    #[serde(deserialize_with = "http::whole")]
+    #[schemars(example = 2)]
     stock: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct IncreaseBody {
+    #[schemars(range(min = 1, max = 1_000_000))]
+    #[serde(deserialize_with = "http::whole")]
+    #[schemars(example = 1)]
     quantity: i64,
 }
 
@@ -60,6 +69,14 @@ fn copies(field: &str, value: i64, min: u64) -> Result<u64, ApiError> {
         .filter(|n| (min..=MAX_COPIES).contains(n))
         .ok_or_else(|| ApiError::invalid_field(field, format!("must be a whole number from {min} to {MAX_COPIES}")))
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[
+    Api::created::<ProductView>("register-product", "Register a book with its first copies").body::<RegisterBody>(),
+    Api::ok::<ProductView>("increase-stock", "Add copies of a book").body::<IncreaseBody>(),
+    Api::page::<ProductView>("list-products", "Every book and its stock"),
+    Api::ok::<ProductView>("get-product", "One book and its stock"),
+];
 
 /// `POST /products {title, stock}` (staff) → 201: a book with its first copies.
 pub async fn register_product(table: Arc<dyn Table>, request: Request) -> Reply {

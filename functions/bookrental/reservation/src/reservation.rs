@@ -7,6 +7,7 @@ use framework::Aggregate;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display, schemars::JsonSchema)]
+#[schemars(rename = "ReservationStatus")]
 pub enum Status {
     Reserved,
     Rejected,

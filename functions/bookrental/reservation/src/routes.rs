@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::commands::{self, Cancel, Reserve};
 use crate::queries;
 use crate::reservation::{Reservation, ReservationError, Status};
+use framework::api::Api;
 
 type Reply = Result<Response<Body>, ApiError>;
 
@@ -33,7 +34,7 @@ impl From<ReservationError> for ApiError {
 }
 
 /// A reservation as the contract shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct ReservationView<'a> {
     reservation_id: &'a str,
@@ -47,21 +48,30 @@ impl<'a> From<&'a Reservation> for ReservationView<'a> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ReserveBody {
+    #[schemars(length(max = 128), pattern(http::NOT_BLANK))]
+    #[schemars(example = "01a2b3c4-0000-7000-8000-000000000000")]
     product_id: String,
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[
+    Api::created::<ReservationView>("reserve", "Reserve a book; Reserved at once, or Rejected by product's events")
+        .body::<ReserveBody>()
+        .refuses(&[404]),
+    Api::ok::<ReservationView>("cancel-reservation", "Cancel one's reservation; delivery is canceled first")
+        .refuses(&[409]),
+    Api::ok::<ReservationView>("get-reservation", "One of one's reservations"),
+];
 
 /// `POST /reservations {productId}` → 201 `Reserved`.
 pub async fn reserve(table: Arc<dyn Table>, request: Request) -> Reply {
     let caller = Caller::of(&request)?;
     let input: ReserveBody = http::body(&request)?;
-    let product_id = input.product_id.trim();
-    if product_id.is_empty() || product_id.len() > http::MAX_ID_LEN {
-        return Err(ApiError::invalid_field("productId", format!("must be 1 to {} characters", http::MAX_ID_LEN)));
-    }
-    let reservation = commands::reserve(&*table, &caller, Reserve { product_id: product_id.to_owned() }).await?;
+    let product_id = http::text_field("productId", &input.product_id, http::MAX_ID_LEN)?;
+    let reservation = commands::reserve(&*table, &caller, Reserve { product_id }).await?;
     let location = format!("/reservations/{}", reservation.reservation_id);
     http::created(&location, &ReservationView::from(&reservation))
 }

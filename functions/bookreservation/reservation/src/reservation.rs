@@ -6,7 +6,8 @@ use framework::Aggregate;
 use framework::store::Key;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display, schemars::JsonSchema)]
+#[schemars(rename = "ReservationStatus")]
 pub enum Status {
     Requested,
     Reserved,

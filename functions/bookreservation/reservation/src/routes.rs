@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use framework::api::Api;
 use framework::http::{self, ApiError, Caller};
 use framework::store::Table;
 use lambda_http::{Body, Request, Response};
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::commands::{self, RequestReservation};
 use crate::queries;
 use crate::reservation::{Reservation, ReservationError, Status};
+use crate::views::book_list;
 
 type Reply = Result<Response<Body>, ApiError>;
 
@@ -29,7 +31,7 @@ impl From<ReservationError> for ApiError {
 }
 
 /// A reservation as the contract shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReservationView<'a> {
     reservation_id: &'a str,
@@ -52,11 +54,25 @@ impl<'a> From<&'a Reservation> for ReservationView<'a> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RequestBody {
+    #[schemars(length(max = 64), pattern(http::NOT_BLANK))]
+    #[schemars(example = "isbn-9788966260959")]
     book_id: String,
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[
+    Api::accepted::<ReservationView>("request-reservation", "Reserve a copy of a book; stock decides by events")
+        .body::<RequestBody>()
+        .refuses(&[404]),
+    Api::ok::<ReservationView>("cancel-reservation", "Cancel one's Reserved reservation; the copy goes back")
+        .refuses(&[409]),
+    Api::ok::<ReservationView>("get-reservation", "One of one's reservations"),
+    Api::page::<ReservationView>("list-reservations", "One's reservations, newest first"),
+    Api::page::<book_list::BookRow>("list-books", "The book list: every book and how many copies are free"),
+];
 
 /// `POST /reservations {bookId}` → 202: stock decides later.
 pub async fn request_reservation(table: Arc<dyn Table>, request: Request) -> Reply {

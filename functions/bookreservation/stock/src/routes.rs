@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use framework::api::Api;
 use framework::http::{self, ApiError, Caller};
 use framework::store::Table;
 use lambda_http::{Body, Request, Response};
@@ -27,7 +28,7 @@ impl From<StockError> for ApiError {
 }
 
 /// A book's stock as the contract shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct StockView<'a> {
     book_id: &'a str,
@@ -41,22 +42,37 @@ impl<'a> From<&'a Stock> for StockView<'a> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ReceiveBody {
+    #[schemars(length(min = 1, max = 64), pattern(r"^[A-Za-z0-9._-]+$"))]
+    #[schemars(example = "isbn-9788966260959")]
     book_id: String,
+    #[schemars(length(max = 200), pattern(http::NOT_BLANK))]
+    #[schemars(example = "Clean Code")]
     title: String,
+    #[schemars(range(min = 1, max = 1_000_000))]
+    #[serde(deserialize_with = "http::whole")]
+    #[schemars(example = 2)]
     quantity: i64,
 }
 
 /// A book id is chosen by staff (an ISBN, say): letters, digits, `-`, `_`, `.`.
 fn book_id(raw: &str) -> Result<String, ApiError> {
     let id = http::text_field("bookId", raw, 64)?;
-    if !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+    if !raw.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
         return Err(ApiError::invalid_field("bookId", "may hold only letters, digits, '-', '_' and '.'"));
     }
     Ok(id)
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[
+    Api::ok::<StockView>("receive-stock", "Receive copies of a book (registering it the first time)")
+        .body::<ReceiveBody>()
+        .refuses(&[409]),
+    Api::ok::<StockView>("get-stock", "A book's stock"),
+];
 
 /// `POST /stocks {bookId,title,quantity}` (staff): books received.
 pub async fn receive_stock(table: Arc<dyn Table>, request: Request) -> Reply {

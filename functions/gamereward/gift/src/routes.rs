@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::commands::{self, IssueGift};
 use crate::gift::{Gift, GiftError, Status};
 use crate::queries;
+use framework::api::Api;
 
 type Reply = Result<Response<Body>, ApiError>;
 
@@ -28,7 +29,7 @@ impl From<GiftError> for ApiError {
 }
 
 /// A gift as the contract shows it, and as `issue-gift` answers wallet.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GiftView {
     gift_id: String,
@@ -52,6 +53,12 @@ pub struct IssueGiftRequest {
     customer_id: String,
     correlation_id: String,
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[
+    Api::ok::<GiftView>("use-gift", "Use one's gift, once").refuses(&[409]),
+    Api::ok::<GiftView>("get-gift", "One of one's gifts"),
+];
 
 /// `issue-gift` (no route): wallet's call, answered with the gift.
 pub async fn issue_gift(table: Arc<dyn Table>, input: IssueGiftRequest) -> Result<GiftView, ApiError> {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::commands::{self, AchieveMission};
 use crate::mission::{Mission, MissionError, Status};
 use crate::queries;
+use framework::api::Api;
 
 type Reply = Result<Response<Body>, ApiError>;
 
@@ -23,7 +24,7 @@ impl From<MissionError> for ApiError {
 
 /// A mission as the contract shows it (`rewardId` is `null` until reward
 /// has allocated one).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MissionView<'a> {
     mission_id: &'a str,
@@ -38,11 +39,20 @@ impl<'a> From<&'a Mission> for MissionView<'a> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AchieveBody {
+    #[schemars(length(max = 100), pattern(http::NOT_BLANK))]
+    #[schemars(example = "First Quest")]
     name: String,
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[
+    Api::created::<MissionView>("achieve-mission", "Achieve a mission; a reward follows by events")
+        .body::<AchieveBody>(),
+    Api::ok::<MissionView>("get-mission", "One of one's missions"),
+];
 
 /// `POST /missions {name}` → 201: the mission is achieved; its reward follows.
 pub async fn achieve_mission(table: Arc<dyn Table>, request: Request) -> Reply {

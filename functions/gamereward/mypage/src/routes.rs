@@ -10,10 +10,11 @@ use serde::Serialize;
 
 use crate::queries;
 use crate::views::mypage::Row;
+use framework::api::Api;
 
 /// A row as `GET /mypage` answers it: the contract's fields, in its order
 /// (the customer is the caller, and left out).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RowView<'a> {
     mission_id: &'a str,
@@ -40,6 +41,12 @@ impl<'a> From<&'a Row> for RowView<'a> {
         }
     }
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[Api::page::<RowView>(
+    "get-mypage",
+    "MyPage: one row per mission of one's, with its reward, wallet entry and gift",
+)];
 
 /// `GET /mypage`: one row per mission of the caller, newest first.
 pub async fn get_mypage(table: Arc<dyn Table>, request: Request) -> Result<Response<Body>, ApiError> {

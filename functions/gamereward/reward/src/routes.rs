@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::queries;
 use crate::reward::{Reward, RewardError, Status};
+use framework::api::Api;
 
 impl From<RewardError> for ApiError {
     fn from(e: RewardError) -> Self {
@@ -21,7 +22,7 @@ impl From<RewardError> for ApiError {
 }
 
 /// A reward as the contract shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RewardView<'a> {
     reward_id: &'a str,
@@ -34,6 +35,9 @@ impl<'a> From<&'a Reward> for RewardView<'a> {
         Self { reward_id: &r.reward_id, mission_id: &r.mission_id, status: r.status }
     }
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[Api::ok::<RewardView>("get-reward", "One of one's rewards")];
 
 /// `GET /rewards/{rewardId}`, owner only.
 pub async fn get_reward(table: Arc<dyn Table>, request: Request) -> Result<Response<Body>, ApiError> {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::commands::{self, Exchange, ExchangeReward};
 use crate::queries;
 use crate::wallet::{Status, WalletEntry, WalletError};
+use framework::api::Api;
 
 type Reply = Result<Response<Body>, ApiError>;
 
@@ -29,7 +30,7 @@ impl From<WalletError> for ApiError {
 
 /// A wallet entry as the contract shows it (`giftId` is `null` until it is
 /// exchanged).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WalletView<'a> {
     wallet_id: &'a str,
@@ -45,7 +46,7 @@ impl<'a> From<&'a WalletEntry> for WalletView<'a> {
 }
 
 /// An exchanged entry, as `exchange-reward` answers it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExchangedView<'a> {
     wallet_id: &'a str,
@@ -59,11 +60,21 @@ impl<'a> From<&'a WalletEntry> for ExchangedView<'a> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ExchangeBody {
+    #[schemars(length(max = 64), pattern(http::NOT_BLANK))]
+    #[schemars(example = "Coffee coupon")]
     gift_name: String,
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[
+    Api::page::<WalletView>("list-wallets", "One's wallet entries, newest first"),
+    Api::ok::<ExchangedView>("exchange-reward", "Exchange a wallet entry for a gift; gift issues it first")
+        .body::<ExchangeBody>()
+        .refuses(&[409]),
+];
 
 /// `GET /wallets`: the caller's own entries, newest first.
 pub async fn list_wallets(table: Arc<dyn Table>, request: Request) -> Reply {

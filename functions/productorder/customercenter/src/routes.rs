@@ -10,10 +10,11 @@ use serde::Serialize;
 
 use crate::queries;
 use crate::views::customercenter::{DeliveryStatus, OrderStatus, PaymentStatus, Row};
+use framework::api::Api;
 
 /// A row as `GET /customercenter` answers it: the contract's fields, in its
 /// order, `null` until known (the customer is the caller, and left out).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RowView<'a> {
     order_id: &'a str,
@@ -36,6 +37,12 @@ impl<'a> From<&'a Row> for RowView<'a> {
         }
     }
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[Api::page::<RowView>(
+    "get-customercenter",
+    "The customer center: one row per order of one's, with its payment and parcel",
+)];
 
 /// `GET /customercenter` (customer): one row per order of the caller, newest first.
 pub async fn get_customercenter(table: Arc<dyn Table>, request: Request) -> Result<Response<Body>, ApiError> {

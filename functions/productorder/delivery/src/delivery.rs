@@ -13,7 +13,8 @@
 use framework::Aggregate;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display, schemars::JsonSchema)]
+#[schemars(rename = "DeliveryStatus")]
 pub enum Status {
     Prepared,
     Started,

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::delivery::{Delivery, DeliveryError, Status};
 use crate::{commands, queries};
+use framework::api::{Api, Param};
 
 type Reply = Result<Response<Body>, ApiError>;
 
@@ -32,7 +33,7 @@ impl From<DeliveryError> for ApiError {
 }
 
 /// A parcel as the contract shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryView<'a> {
     delivery_id: &'a str,
@@ -45,6 +46,15 @@ impl<'a> From<&'a Delivery> for DeliveryView<'a> {
         Self { delivery_id: &d.delivery_id, order_id: &d.parcel.order_id, status: d.status }
     }
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[
+    Api::ok::<DeliveryView>("start-delivery", "Ship a prepared parcel").refuses(&[409]),
+    Api::ok::<DeliveryView>("complete-delivery", "Mark a shipped parcel delivered").refuses(&[409]),
+    Api::ok::<DeliveryView>("find-delivery", "The parcel of an order")
+        .query(&[Param { name: "orderId", description: "The order whose parcel is asked for." }])
+        .refuses(&[404]),
+];
 
 /// `POST /deliveries/{deliveryId}/start` (staff) → 200 `Started`, only from `Prepared`.
 pub async fn start_delivery(table: Arc<dyn Table>, request: Request) -> Reply {

@@ -8,6 +8,13 @@ use framework::store::Table;
 use lambda_http::{Body, Request, Response};
 
 use crate::queries;
+use framework::api::Api;
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[Api::page::<crate::notifications::Notification>(
+    "list-notifications",
+    "One's notices: one per order placed, shipped and delivered",
+)];
 
 /// `GET /notifications` (customer): the caller's own, oldest first.
 pub async fn list_notifications(table: Arc<dyn Table>, request: Request) -> Result<Response<Body>, ApiError> {

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, strum::Display, schemars::JsonSchema,
 )]
+#[schemars(rename = "OrderStatus")]
 pub enum Status {
     Pending,
     Abandoned,

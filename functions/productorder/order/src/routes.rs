@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::commands::{self, Place, PlaceOrder};
 use crate::order::{Order, OrderError, Status};
 use crate::queries;
+use framework::api::Api;
 
 type Reply = Result<Response<Body>, ApiError>;
 
@@ -32,7 +33,7 @@ impl From<OrderError> for ApiError {
 }
 
 /// An order as the contract shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderView<'a> {
     order_id: &'a str,
@@ -56,7 +57,7 @@ impl<'a> From<&'a Order> for OrderView<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct Placed<'a> {
     order_id: &'a str,
@@ -66,13 +67,29 @@ struct Placed<'a> {
     payment_id: Option<&'a str>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct PlaceBody {
+    #[schemars(length(max = 32), pattern(http::NOT_BLANK))]
+    #[schemars(example = "ITEM-001")]
     item_cd: String,
+    #[schemars(range(min = 1, max = MAX_QUANTITY))]
+    #[serde(deserialize_with = "http::whole")]
+    #[schemars(example = 2)]
     quantity: i64,
+    #[schemars(length(max = 200), pattern(http::NOT_BLANK))]
+    #[schemars(example = "1 Main St, Seoul")]
     address: String,
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[
+    Api::created::<Placed>("place-order", "Order an item; pay approves the payment first")
+        .body::<PlaceBody>()
+        .refuses(&[404, 409]),
+    Api::ok::<OrderView>("cancel-order", "Cancel one's order before it ships; refunded and restocked").refuses(&[409]),
+    Api::ok::<OrderView>("get-order", "One of one's orders"),
+];
 
 /// `POST /orders {itemCd, quantity, address}` → 201 once paid.
 pub async fn place_order(place: Place, request: Request) -> Reply {

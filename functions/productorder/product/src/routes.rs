@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::commands::{self, AddProduct, IncreaseStock};
 use crate::product::{Product, ProductError};
 use crate::queries;
+use framework::api::Api;
 
 type Reply = Result<Response<Body>, ApiError>;
 
@@ -28,7 +29,7 @@ impl From<ProductError> for ApiError {
 }
 
 /// An item as the contract shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductView<'a> {
     item_cd: &'a str,
@@ -43,18 +44,31 @@ impl<'a> From<&'a Product> for ProductView<'a> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct AddBody {
+    #[schemars(length(min = 1, max = MAX_ITEM_CD), pattern(r"^[A-Za-z0-9_-]+$"))]
+    #[schemars(example = "ITEM-001")]
     item_cd: String,
+    #[schemars(length(max = MAX_NAME), pattern(http::NOT_BLANK))]
+    #[schemars(example = &"Mug")]
     name: String,
+    #[schemars(range(min = 1, max = MAX_PRICE))]
+    #[serde(deserialize_with = "http::whole")]
+    #[schemars(example = 12000)]
     price: i64,
+    #[schemars(range(min = 0, max = MAX_QUANTITY))]
+    #[serde(deserialize_with = "http::whole")]
+    #[schemars(example = 5)]
     quantity: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct IncreaseBody {
+    #[schemars(range(min = 1, max = MAX_QUANTITY))]
+    #[serde(deserialize_with = "http::whole")]
+    #[schemars(example = 5)]
     quantity: i64,
 }
 
@@ -82,6 +96,14 @@ fn whole(field: &str, value: i64, min: u64, max: u64) -> Result<u64, ApiError> {
         .filter(|n| (min..=max).contains(n))
         .ok_or_else(|| ApiError::invalid_field(field, format!("must be a whole number from {min} to {max}")))
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[
+    Api::created::<ProductView>("add-product", "Add an item with its first stock").body::<AddBody>().refuses(&[409]),
+    Api::ok::<ProductView>("increase-stock", "Restock an item").body::<IncreaseBody>(),
+    Api::page::<ProductView>("list-products", "Every item and its stock"),
+    Api::ok::<ProductView>("get-product", "One item and its stock"),
+];
 
 /// `POST /products {itemCd, name, price, quantity}` (staff) → 201 with `Location`.
 pub async fn add_product(table: Arc<dyn Table>, request: Request) -> Reply {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::car::{Car, CarError, Status};
 use crate::commands::{self, RegisterCar};
+use framework::api::Api;
 
 type Reply = Result<Response<Body>, ApiError>;
 
@@ -41,7 +42,7 @@ impl From<CarError> for ApiError {
 /// A registered car as `POST /cars` answers it. A car just registered has
 /// no reservation, so it is `Available` (the catalog derives the status
 /// from then on).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisteredView<'a> {
     car_no: &'a str,
@@ -57,7 +58,7 @@ impl<'a> From<&'a Car> for RegisteredView<'a> {
 }
 
 /// A deleted car as `DELETE /cars/{carNo}` answers it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeletedView<'a> {
     car_no: &'a str,
@@ -70,12 +71,19 @@ impl<'a> From<&'a Car> for DeletedView<'a> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RegisterBody {
+    #[schemars(length(min = 1, max = MAX_CAR_NO), pattern(r"^[A-Za-z0-9_-]+$"))]
+    #[schemars(example = "car-01")]
     car_no: String,
+    #[schemars(length(max = MAX_MODEL), pattern(http::NOT_BLANK))]
+    #[schemars(example = &"Avante")]
     model: String,
-    daily_rate: u64,
+    #[schemars(range(min = 1, max = MAX_DAILY_RATE))]
+    #[serde(deserialize_with = "http::whole")]
+    #[schemars(example = 10000)]
+    daily_rate: i64,
 }
 
 const MAX_CAR_NO: usize = 32;
@@ -94,19 +102,27 @@ fn car_no(value: &str) -> Result<String, ApiError> {
     }
 }
 
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[
+    Api::created::<RegisteredView>("register-car", "Register a car in the catalog")
+        .body::<RegisterBody>()
+        .refuses(&[409]),
+    Api::ok::<DeletedView>("delete-car", "Delete a car nobody has booked").refuses(&[409]),
+];
+
 /// `POST /cars {carNo, model, dailyRate}` (staff) → 201 with `Location`.
 pub async fn register_car(table: Arc<dyn Table>, request: Request) -> Reply {
     let caller = Caller::of(&request)?;
     // Before the body is read: a customer learns nothing of its validation.
     caller.require_staff()?;
     let input: RegisterBody = http::body(&request)?;
-    if !(1..=MAX_DAILY_RATE).contains(&input.daily_rate) {
+    let Some(daily_rate) = u64::try_from(input.daily_rate).ok().filter(|r| (1..=MAX_DAILY_RATE).contains(r)) else {
         return Err(ApiError::invalid_field("dailyRate", format!("must be a whole number from 1 to {MAX_DAILY_RATE}")));
-    }
+    };
     let command = RegisterCar {
         car_no: car_no(&input.car_no)?,
         model: http::text_field("model", &input.model, MAX_MODEL)?,
-        daily_rate: input.daily_rate,
+        daily_rate,
     };
     let car = commands::register_car(&*table, &caller, command).await?;
     http::created(&format!("/cars/{}", car.car_no), &RegisteredView::from(&car))

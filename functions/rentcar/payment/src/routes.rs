@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::commands;
 use crate::payment::{Charge, Payment, PaymentError, Status};
+use framework::api::Api;
 
 type Reply = Result<Response<Body>, ApiError>;
 
@@ -34,7 +35,7 @@ impl From<PaymentError> for ApiError {
 }
 
 /// A payment as the contract shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentView<'a> {
     payment_id: &'a str,
@@ -48,6 +49,11 @@ impl<'a> From<&'a Payment> for PaymentView<'a> {
         Self { payment_id: &p.payment_id, reservation_id: &p.reservation_id, amount: p.amount, status: p.status }
     }
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] =
+    &[Api::ok::<PaymentView>("cancel-payment", "Cancel one's approved payment; the reservation is canceled by events")
+        .refuses(&[409])];
 
 /// `POST /payments/{paymentId}/cancel` → 200, the payer only, until the car is returned.
 pub async fn cancel_payment(table: Arc<dyn Table>, request: Request) -> Reply {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// How far the rental got, as rating heard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display, schemars::JsonSchema)]
+#[schemars(rename = "RatingRentalStatus")]
 pub enum RentalStatus {
     Rented,
     Returned,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::commands::{self, RateCar};
 use crate::rating::{Rating, RatingError};
+use framework::api::Api;
 
 type Reply = Result<Response<Body>, ApiError>;
 
@@ -29,7 +30,7 @@ impl From<RatingError> for ApiError {
 }
 
 /// A rating as `POST /ratings` answers it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RatingView<'a> {
     rating_id: &'a str,
@@ -53,16 +54,28 @@ impl<'a> RatingView<'a> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RateBody {
+    #[schemars(length(max = 128), pattern(http::NOT_BLANK))]
+    #[schemars(example = "363a0000-0000-7000-8000-000000000000")]
     rental_id: String,
-    stars: u64,
+    #[schemars(range(min = 1, max = 5))]
+    #[serde(deserialize_with = "http::whole")]
+    #[schemars(example = 5)]
+    stars: i64,
     #[serde(default)]
+    #[schemars(length(max = MAX_COMMENT))]
+    #[schemars(example = "clean and quiet")]
     comment: Option<String>,
 }
 
 const MAX_COMMENT: usize = 500;
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[Api::created::<RatingView>("rate-car", "Rate the car of one's returned rental, once")
+    .body::<RateBody>()
+    .refuses(&[403, 404, 409])];
 
 /// `POST /ratings {rentalId, stars, comment?}` (the renter) → 201 with `Location`.
 pub async fn rate_car(table: Arc<dyn Table>, request: Request) -> Reply {

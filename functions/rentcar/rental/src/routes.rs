@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::rental::{Rental, RentalError, Status};
 use crate::{commands, queries};
+use framework::api::{Api, Param};
 
 type Reply = Result<Response<Body>, ApiError>;
 
@@ -28,7 +29,7 @@ impl From<RentalError> for ApiError {
 }
 
 /// A rental as the contract shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RentalView<'a> {
     rental_id: &'a str,
@@ -42,6 +43,14 @@ impl<'a> From<&'a Rental> for RentalView<'a> {
         Self { rental_id: &r.rental_id, reservation_id: &r.reservation_id, car_no: &r.car_no, status: r.status }
     }
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[
+    Api::ok::<RentalView>("return-car", "Take a rented car back").refuses(&[409]),
+    Api::ok::<RentalView>("find-rental", "The rental of a reservation")
+        .query(&[Param { name: "reservationId", description: "The reservation whose rental is asked for." }])
+        .refuses(&[404]),
+];
 
 /// `POST /rentals/{rentalId}/return` (staff) → 200 `Returned`, only while `Rented`.
 pub async fn return_car(table: Arc<dyn Table>, request: Request) -> Reply {

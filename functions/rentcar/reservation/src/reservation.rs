@@ -8,7 +8,8 @@ use framework::store::Key;
 use serde::{Deserialize, Serialize};
 use time::{Date, format_description::FormatItem, macros::format_description};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display, schemars::JsonSchema)]
+#[schemars(rename = "ReservationStatus")]
 pub enum Status {
     Reserved,
     Paid,
@@ -18,6 +19,7 @@ pub enum Status {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, strum::Display, schemars::JsonSchema,
 )]
+#[schemars(rename = "ReservationRentalStatus")]
 pub enum RentalStatus {
     Rented,
     Returned,

@@ -13,6 +13,7 @@ use crate::commands::{self, Pay, ReserveCar};
 use crate::queries;
 use crate::reservation::{CancelReason, MAX_DAYS, Reservation, ReservationError, Status, parse_date};
 use crate::views::car_catalog::CatalogRow;
+use framework::api::Api;
 
 type Reply = Result<Response<Body>, ApiError>;
 
@@ -37,7 +38,7 @@ impl From<ReservationError> for ApiError {
 }
 
 /// A reservation as the contract shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReservationView<'a> {
     reservation_id: &'a str,
@@ -68,7 +69,7 @@ impl<'a> From<&'a Reservation> for ReservationView<'a> {
 }
 
 /// A car as the catalog shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct CarView<'a> {
     car_no: &'a str,
@@ -92,17 +93,36 @@ impl<'a> From<&'a CatalogRow> for CarView<'a> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ReserveBody {
+    #[schemars(length(max = 32), pattern(http::NOT_BLANK))]
+    #[schemars(example = "car-01")]
     car_no: String,
+    /// The first day, `YYYY-MM-DD`.
+    #[schemars(extend("format" = "date"))]
+    #[schemars(example = "2026-12-06")]
     rental_date: String,
+    /// The last day (the same day or up to 30 days later), `YYYY-MM-DD`.
+    #[schemars(extend("format" = "date"))]
+    #[schemars(example = "2026-12-09")]
     return_date: String,
 }
 
 fn date(field: &str, text: &str) -> Result<time::Date, ApiError> {
     parse_date(text).ok_or_else(|| ApiError::invalid_field(field, "must be a calendar date, YYYY-MM-DD"))
 }
+
+/// The routes as the published contract states them (`cargo contract generate`).
+pub const API: &[Api] = &[
+    Api::created::<ReservationView>("reserve-car", "Book a car for some days; no two bookings of a car share a day")
+        .body::<ReserveBody>()
+        .refuses(&[404, 409]),
+    Api::ok::<ReservationView>("cancel-reservation", "Cancel one's unpaid reservation").refuses(&[409]),
+    Api::ok::<PaidView>("pay-reservation", "Pay one's reservation; payment approves it first").refuses(&[409]),
+    Api::ok::<ReservationView>("get-reservation", "One of one's reservations"),
+    Api::page::<CarView>("list-cars", "The catalog: every car, its status and its rating"),
+];
 
 /// `POST /reservations {carNo, rentalDate, returnDate}` → 201.
 pub async fn reserve_car(table: Arc<dyn Table>, request: Request) -> Reply {
@@ -130,7 +150,7 @@ pub async fn cancel_reservation(table: Arc<dyn Table>, request: Request) -> Repl
     http::ok(&ReservationView::from(&reservation))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct PaidView<'a> {
     reservation_id: &'a str,

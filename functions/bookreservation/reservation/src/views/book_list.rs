@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 const PARTITION: &str = "BookList";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BookRow {
     pub book_id: String,

@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 
 pub const CUSTOMERCENTER_VIEW: &str = "customercenter-view";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "CustomerCenterOrderStatus")]
 pub enum OrderStatus {
     Ordered,
     Prepared,
@@ -30,13 +31,15 @@ pub enum OrderStatus {
     Rejected,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "CustomerCenterPaymentStatus")]
 pub enum PaymentStatus {
     Approved,
     Canceled,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "CustomerCenterDeliveryStatus")]
 pub enum DeliveryStatus {
     Prepared,
     Started,

@@ -18,20 +18,23 @@ use serde::{Deserialize, Serialize};
 
 pub const MYPAGE_VIEW: &str = "mypage-view";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "MyPageReservationStatus")]
 pub enum ReservationStatus {
     Reserved,
     Paid,
     Canceled,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "MyPagePaymentStatus")]
 pub enum PaymentStatus {
     Approved,
     Canceled,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "MyPageRentalStatus")]
 pub enum RentalStatus {
     Rented,
     Returned,
