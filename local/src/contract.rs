@@ -58,3 +58,90 @@ async fn document(path: PathBuf) -> Response {
         ),
     }
 }
+
+/// `--check-events`: every event a relay publishes is validated against its
+/// producer's published JSON Schema (`docs/contract/<system>/events/<Type>.json`),
+/// and every violation kept for `GET /_local/contract`. The acceptance tests
+/// run every runner so and fail on a violation: what the contexts really
+/// emit, not only what the types say, is held to the contract. Events put
+/// on a topic through `/_local/<system>/events` are not checked (the tests
+/// send malformed ones on purpose).
+#[cfg(feature = "check-events")]
+pub(crate) mod check {
+    use std::collections::HashMap;
+    use std::path::Path;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use framework::Envelope;
+    use framework::relay::{PublishError, Publisher};
+    use framework::store::BoxFuture;
+    use serde_json::{Value, json};
+
+    pub(crate) struct Checker {
+        /// By system and event type.
+        validators: HashMap<(String, String), jsonschema::Validator>,
+        checked: AtomicU64,
+        violations: Mutex<Vec<Value>>,
+    }
+
+    impl Checker {
+        pub(crate) fn load(root: &Path, systems: &[String]) -> Result<Self, String> {
+            let mut validators = HashMap::new();
+            for system in systems {
+                let dir = root.join("docs/contract").join(system).join("events");
+                let files = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                for file in files.flatten() {
+                    let path = file.path();
+                    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                    let schema: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+                    let validator =
+                        jsonschema::validator_for(&schema).map_err(|e| format!("{}: {e}", path.display()))?;
+                    let event = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+                    validators.insert((system.clone(), event), validator);
+                }
+            }
+            Ok(Self { validators, checked: AtomicU64::new(0), violations: Mutex::new(Vec::new()) })
+        }
+
+        fn check(&self, system: &str, envelope: &Envelope) {
+            self.checked.fetch_add(1, Ordering::Relaxed);
+            let problem = match self.validators.get(&(system.to_owned(), envelope.event_type.clone())) {
+                None => Some("no published schema describes this event type".to_owned()),
+                Some(validator) => {
+                    let instance = serde_json::to_value(envelope).expect("an envelope serializes");
+                    let errors: Vec<String> =
+                        validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+                    (!errors.is_empty()).then(|| errors.join("; "))
+                }
+            };
+            if let Some(problem) = problem {
+                tracing::error!(system, event_type = %envelope.event_type, %problem, "an event breaks its published schema");
+                let mut violations = self.violations.lock().unwrap_or_else(|p| p.into_inner());
+                violations.push(json!({"system": system, "type": envelope.event_type, "source": envelope.source,
+                    "eventId": envelope.event_id, "problem": problem, "event": envelope}));
+            }
+        }
+
+        pub(crate) fn report(&self) -> Value {
+            let violations = self.violations.lock().unwrap_or_else(|p| p.into_inner());
+            json!({"checked": self.checked.load(Ordering::Relaxed), "violations": *violations})
+        }
+    }
+
+    /// A relay's topic, checking each event before it goes out.
+    pub(crate) struct CheckedTopic {
+        pub(crate) inner: Arc<dyn Publisher>,
+        pub(crate) checker: Arc<Checker>,
+        pub(crate) system: String,
+    }
+
+    impl Publisher for CheckedTopic {
+        fn publish<'a>(&'a self, events: &'a [Envelope]) -> BoxFuture<'a, Result<(), PublishError>> {
+            for event in events {
+                self.checker.check(&self.system, event);
+            }
+            self.inner.publish(events)
+        }
+    }
+}

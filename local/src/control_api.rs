@@ -64,6 +64,7 @@ pub(crate) fn router(shared: Arc<Shared>, bind: SocketAddr) -> Router {
             .route("/_local/circuits", get(list_circuits))
             .route("/_local/faults", get(get_faults).post(set_faults))
             .route("/_local/aws-requests", get(aws_requests))
+            .route("/_local/contract", get(events_checked))
             .route("/_local/{system}/contexts/{context}/calls", get(get_calls).post(set_calls))
             .route("/_local/{system}/contexts/{context}/stop", post(stop_context))
             .route("/_local/{system}/contexts/{context}/start", post(start_context))
@@ -106,6 +107,17 @@ async fn same_machine_only(request: axum::extract::Request, next: axum::middlewa
 
 /// `GET /_local/aws-requests`: every AWS request `--aws` has sent, by
 /// service and operation (`{}` on the embedded store).
+/// `--check-events`: how many published events were checked against their
+/// schemas, and each that broke one.
+async fn events_checked(State(shared): State<Arc<Shared>>) -> AxumResponse {
+    #[cfg(feature = "check-events")]
+    if let Some(checker) = &shared.events_checked {
+        return axum::Json(checker.report()).into_response();
+    }
+    let _ = shared;
+    error_response(StatusCode::NOT_FOUND, "not_found", "Start the runner with --check-events to have events checked.")
+}
+
 async fn aws_requests() -> AxumResponse {
     #[cfg(feature = "aws")]
     let counts = crate::aws::requests();

@@ -58,6 +58,11 @@ struct ServeArgs {
     /// (see docs/local-runner.md); also `POST /_local/faults` while running.
     #[arg(long, value_parser = |s: &str| local::faults::FaultPlan::parse(s).map_err(|e| e.to_string()))]
     faults: Option<local::faults::FaultPlan>,
+    /// Validate every event the relays publish against its published JSON
+    /// Schema (docs/contract/), and keep each violation for
+    /// `GET /_local/contract`. Needs the runner built with `--features check-events`.
+    #[arg(long)]
+    check_events: bool,
 }
 
 fn parse_parameter(text: &str) -> Result<(String, String), String> {
@@ -123,6 +128,7 @@ async fn serve(args: ServeArgs) -> std::process::ExitCode {
         parameters: args.parameters.into_iter().collect(),
         systems: args.systems,
         faults: args.faults.unwrap_or_default(),
+        check_events: args.check_events,
         backend: match backend(args.aws, args.aws_prefix).await {
             Some(backend) => backend,
             None => {

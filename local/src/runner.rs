@@ -50,6 +50,9 @@ pub struct Config {
     pub systems: Vec<String>,
     /// Faults to inject from the start (`--faults`).
     pub faults: crate::faults::FaultPlan,
+    /// Validate every event the relays publish against its published
+    /// schema (`--check-events`; a runner built with `check-events`).
+    pub check_events: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +83,9 @@ pub(crate) struct SystemRuntime {
 }
 
 pub(crate) struct Shared {
+    /// `--check-events`: what the relays published, held to the contract.
+    #[cfg(feature = "check-events")]
+    pub(crate) events_checked: Option<Arc<crate::contract::check::Checker>>,
     pub(crate) systems: Vec<SystemRuntime>,
     pub(crate) consumers: Vec<Arc<Consumer>>,
     /// Every function's context, by system: what `/_local` may address.
@@ -119,11 +125,43 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
     let contexts =
         systems.iter().flat_map(|s| s.functions.iter().map(|f| (s.name.clone(), f.context.clone()))).collect();
     let (streams, outboxes): (Vec<_>, Vec<_>) = relays.into_iter().unzip();
-    let shared = Arc::new(Shared { systems: runtimes, consumers, contexts, control, circuits, outboxes });
+    let root = config.template.parent().map(PathBuf::from).unwrap_or_default();
+    let names: Vec<String> = systems.iter().map(|s| s.name.clone()).collect();
+    #[cfg(feature = "check-events")]
+    let events_checked = match config.check_events {
+        true => Some(Arc::new(crate::contract::check::Checker::load(&root, &names).map_err(StartError::Wiring)?)),
+        false => None,
+    };
+    #[cfg(not(feature = "check-events"))]
+    if config.check_events {
+        return Err(StartError::Wiring(
+            "this runner was built without `check-events`: `cargo run -p local --features check-events`".into(),
+        ));
+    }
+    let shared = Arc::new(Shared {
+        #[cfg(feature = "check-events")]
+        events_checked,
+        systems: runtimes,
+        consumers,
+        contexts,
+        control,
+        circuits,
+        outboxes,
+    });
     for (stream, outbox) in streams.into_iter().zip(&shared.outboxes) {
         let owner = (outbox.system.clone(), outbox.context.clone());
         let dice = shared.control.faults.dice(&format!("relay:{}/{}", outbox.system, outbox.context));
-        let topic = Arc::new(crate::faults::FaultyTopic { inner: outbox.topic.clone(), dice: Mutex::new(dice) });
+        let inner = outbox.topic.clone();
+        #[cfg(feature = "check-events")]
+        let inner = match &shared.events_checked {
+            Some(checker) => Arc::new(crate::contract::check::CheckedTopic {
+                inner,
+                checker: checker.clone(),
+                system: outbox.system.clone(),
+            }),
+            None => inner,
+        };
+        let topic = Arc::new(crate::faults::FaultyTopic { inner, dice: Mutex::new(dice) });
         tokio::spawn(relay(owner, stream, topic, shared.clone()));
     }
     tokio::spawn(sweep_every(SWEEP_EVERY, shared.clone()));
@@ -144,8 +182,6 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
             tokio::spawn(consume(consumer.clone(), queues.clone(), shared.clone(), dice));
         }
     }
-    let root = config.template.parent().map(PathBuf::from).unwrap_or_default();
-    let names: Vec<String> = systems.iter().map(|s| s.name.clone()).collect();
     let app = crate::gateway::router(routes)
         .merge(crate::contract::router(&root, &names))
         .merge(crate::control_api::router(shared.clone(), config.bind))

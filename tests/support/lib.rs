@@ -136,6 +136,9 @@ impl Runner {
             .arg(repo_root().join("template.yaml"))
             .arg("--data-dir")
             .arg(data_dir)
+            // Every event a relay publishes is held to its published schema
+            // (checked when the runner is dropped or killed).
+            .arg("--check-events")
             .env("LOCAL_JWT_SECRET", SECRET)
             // RUNNER_LOGS=1 shows the runner's warnings; RUNNER_LOGS=info (or any level) that level.
             .env("RUST_LOG", std::env::var("RUNNER_LOGS").ok().filter(|l| l != "1").unwrap_or_else(|| "warn".into()))
@@ -195,8 +198,30 @@ impl Runner {
         Self { pid: child.id(), child, base, data_dir: data_dir.to_owned(), _data: None, options, prefix }
     }
 
+    /// What broke the contract among the events the relays published
+    /// (`--check-events`): `None` when every one kept its schema.
+    fn contract_broken(&self) -> Option<String> {
+        let agent: ureq::Agent =
+            ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).build().into();
+        let report: Value = match agent.get(format!("{}/_local/contract", self.base)).call() {
+            Ok(mut answer) => answer.body_mut().read_json().expect("the contract report is JSON"),
+            Err(e) => return Some(format!("the runner's contract report: {e}")),
+        };
+        let violations = report["violations"].as_array().cloned().unwrap_or_default();
+        (!violations.is_empty()).then(|| {
+            format!(
+                "{} of {} published events broke their schemas (docs/contract/): {violations:#?}",
+                violations.len(),
+                report["checked"]
+            )
+        })
+    }
+
     /// `kill -9`, then a new runner on the same data directory.
     pub fn kill_and_restart(mut self) -> Self {
+        if let Some(broken) = self.contract_broken() {
+            panic!("{broken}");
+        }
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaped");
         let options = self.options;
@@ -220,8 +245,14 @@ impl Runner {
 
 impl Drop for Runner {
     fn drop(&mut self) {
+        // Not while a test is failing already: its own message comes first.
+        let checked = !std::thread::panicking() && matches!(self.child.try_wait(), Ok(None));
+        let broken = if checked { self.contract_broken() } else { None };
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(broken) = broken {
+            panic!("{broken}");
+        }
     }
 }
 
