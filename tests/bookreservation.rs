@@ -136,6 +136,63 @@ fn the_runner_serves_the_published_contract_without_a_token(backend: Backend) {
     }
 }
 
+/// The live board's feed (`GET /_local/activity`, server-sent events) shows
+/// a saga step by step: every event before each consumer's handling of it,
+/// and every sticky of bookreservation's story; the page and the boards it
+/// draws are served beside it.
+fn the_live_board_streams_a_saga_step_by_step(backend: Backend) {
+    let w = World::new(backend);
+    let page = w.client.runner_get("/");
+    assert_eq!(page.status, 200, "{page:?}");
+    let boards = w.client.runner_get("/_local/boards");
+    assert_eq!(
+        boards.body["bookreservation"]["contexts"]["stock"]["policies"]["reserve-stock"]["on"]["reservation"],
+        json!(["ReservationRequested"])
+    );
+    let steps = w.client.runner_stream("/_local/activity?system=bookreservation");
+
+    w.receive("isbn-1", "Clean Code", 1);
+    w.wait_available("isbn-1", 1);
+    let id = w.reserve(&w.alice, "isbn-1");
+    w.wait_status(&w.alice, &id, "Reserved");
+    eventually(std::time::Duration::from_secs(10), || (w.notifications(&w.alice).len() == 1).then_some(()))
+        .expect("the customer is notified");
+    let saga: Vec<Value> = eventually(std::time::Duration::from_secs(10), || {
+        let saga: Vec<Value> =
+            steps.lock().unwrap().iter().filter(|s| s["correlationId"] == id.as_str()).cloned().collect();
+        saga.iter().any(|s| s["name"] == "notify-customer").then_some(saga)
+    })
+    .expect("the saga's last step reaches the feed");
+
+    let shown: Vec<(String, String)> =
+        saga.iter().map(|s| (s["kind"].as_str().unwrap().to_owned(), s["name"].as_str().unwrap().to_owned())).collect();
+    for expected in [
+        ("event", "ReservationRequested"),
+        ("consumer", "reserve-stock"),
+        ("event", "StockReserved"),
+        ("consumer", "confirm-reservation"),
+        ("consumer", "book-list-view"),
+        ("event", "Reserved"),
+        ("consumer", "notify-customer"),
+    ] {
+        assert!(shown.contains(&(expected.0.to_owned(), expected.1.to_owned())), "{expected:?} missing from {shown:?}");
+    }
+    for (index, step) in saga.iter().enumerate().filter(|(_, s)| s["kind"] == "consumer") {
+        assert_eq!(step["outcome"], "handled", "{step}");
+        let published = saga[..index].iter().any(|s| s["kind"] == "event" && s["eventId"] == step["eventId"]);
+        assert!(
+            published,
+            "{} took {} before the feed showed it published: {shown:?}",
+            step["name"], step["eventType"]
+        );
+    }
+    let all = steps.lock().unwrap().clone();
+    assert!(
+        all.iter().any(|s| s["kind"] == "http" && s["name"] == "request-reservation" && s["outcome"] == "202"),
+        "the command's answer is on the feed"
+    );
+}
+
 fn received_stock_lets_a_reservation_through_and_takes_one_copy(backend: Backend) {
     let w = World::new(backend);
     let received = w.receive("isbn-1", "Clean Code", 2);
@@ -786,6 +843,7 @@ on_both_backends!(
     requests_refused_before_a_function_runs_leave_the_connection_usable,
     health_answers_without_a_token,
     the_runner_serves_the_published_contract_without_a_token,
+    the_live_board_streams_a_saga_step_by_step,
     received_stock_lets_a_reservation_through_and_takes_one_copy,
     receiving_more_copies_adds_to_the_same_book,
     with_no_copy_left_the_reservation_fails,

@@ -19,6 +19,8 @@ pub(crate) struct Consumer {
     pub(crate) system: String,
     pub(crate) context: String,
     pub(crate) function: String,
+    /// Its name on the board (the Lambda `Handler`).
+    pub(crate) handler: String,
     pub(crate) queue: String,
     pub(crate) batch_size: usize,
     pub(crate) partial_failures: bool,
@@ -114,6 +116,23 @@ pub(crate) async fn consume(consumer: Arc<Consumer>, queues: Arc<dyn Queues>, sh
                 None
             }
         };
+        if shared.activity.watched() {
+            for m in &received {
+                let handled = failed.as_ref().is_some_and(|failed| !failed.contains(&m.message_id));
+                let envelope = serde_json::from_str::<framework::Envelope>(&m.body).ok();
+                shared.activity.record(crate::activity::Step {
+                    at: framework::now_rfc3339(),
+                    system: consumer.system.clone(),
+                    context: consumer.context.clone(),
+                    kind: "consumer",
+                    name: consumer.handler.clone(),
+                    outcome: if handled { "handled" } else { "failed" }.into(),
+                    event_type: envelope.as_ref().map(|e| e.event_type.clone()),
+                    event_id: envelope.as_ref().map(|e| e.event_id.clone()),
+                    correlation_id: envelope.map(|e| e.correlation_id),
+                });
+            }
+        }
         let Some(failed) = failed else { continue };
         settled = received
             .iter()

@@ -30,6 +30,10 @@ pub(crate) fn router(routes: BTreeMap<String, MethodRouter<()>>) -> Router {
 
 pub(crate) struct HttpTarget {
     route_key: String,
+    system: String,
+    context: String,
+    function: String,
+    activity: Arc<crate::activity::Feed>,
     /// No authorizer on this route (`Auth: NONE`).
     public: bool,
     run: HttpFn,
@@ -42,7 +46,7 @@ pub(crate) fn add_route(
     route: &template::Route,
     function: &FunctionSpec,
     run: HttpFn,
-    authorizer: Authorizer,
+    wiring: &crate::wiring::Wiring<'_>,
 ) -> Result<(), StartError> {
     let method: Method = route
         .method
@@ -51,9 +55,13 @@ pub(crate) fn add_route(
     let filter = MethodFilter::try_from(method).map_err(|e| StartError::Wiring(e.to_string()))?;
     let target = Arc::new(HttpTarget {
         route_key: format!("{} {}", route.method, route.path),
+        system: system.name.clone(),
+        context: function.context.clone(),
+        function: function.handler.clone(),
+        activity: wiring.activity.clone(),
         public: route.public,
         run,
-        authorizer,
+        authorizer: wiring.authorizer.clone(),
     });
     let handler = move |params: RawPathParams, request: AxumRequest| {
         let target = target.clone();
@@ -99,6 +107,19 @@ pub(crate) async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, 
     match tokio::spawn((target.run)(request)).await {
         Ok(response) => {
             let (parts, body) = response.into_parts();
+            if target.activity.watched() {
+                target.activity.record(crate::activity::Step {
+                    at: framework::now_rfc3339(),
+                    system: target.system.clone(),
+                    context: target.context.clone(),
+                    kind: "http",
+                    name: target.function.clone(),
+                    outcome: parts.status.as_u16().to_string(),
+                    event_type: None,
+                    event_id: None,
+                    correlation_id: None,
+                });
+            }
             (parts.status, parts.headers, Bytes::copy_from_slice(body.as_ref())).into_response()
         }
         Err(e) => {

@@ -2,6 +2,7 @@
 //! `template.yaml` at `http://127.0.0.1:3000/<system>/...`, on embedded
 //! durable storage, with no Docker and no AWS account. See `docs/local-runner.md`.
 
+mod activity;
 pub mod auth;
 #[cfg(feature = "aws")]
 pub mod aws;
@@ -17,4 +18,5 @@ mod provision;
 mod relays;
 pub mod runner;
 pub mod template;
+mod web;
 mod wiring;

@@ -13,6 +13,7 @@
 //! | synchronous calls between contexts | `calls` |
 //! | the fault switches, and `/_local` | `control`, `control_api` |
 //! | the published contract's documents | `contract` |
+//! | the live board's feed | `activity` |
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -83,6 +84,10 @@ pub(crate) struct SystemRuntime {
 }
 
 pub(crate) struct Shared {
+    /// The folder of the template: the boards and the contract beside it.
+    pub(crate) root: PathBuf,
+    /// The live board's feed (`GET /_local/activity`).
+    pub(crate) activity: Arc<crate::activity::Feed>,
     /// `--check-events`: what the relays published, held to the contract.
     #[cfg(feature = "check-events")]
     pub(crate) events_checked: Option<Arc<crate::contract::check::Checker>>,
@@ -115,7 +120,14 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
     let control = Arc::new(Control::default());
     control.faults.set_plan(config.faults.clone());
     let circuits = framework::call::Circuits::default();
-    let wiring = Wiring { config: &config, authorizer: &authorizer, control: &control, circuits: &circuits };
+    let activity = Arc::new(crate::activity::Feed::default());
+    let wiring = Wiring {
+        config: &config,
+        authorizer: &authorizer,
+        control: &control,
+        circuits: &circuits,
+        activity: &activity,
+    };
     for system in &systems {
         let (runtime, system_consumers, system_relays) = wire_system(system, &wiring, &mut routes).await?;
         runtimes.push(runtime);
@@ -139,6 +151,8 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
         ));
     }
     let shared = Arc::new(Shared {
+        root: root.clone(),
+        activity,
         #[cfg(feature = "check-events")]
         events_checked,
         systems: runtimes,
@@ -161,6 +175,11 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
             }),
             None => inner,
         };
+        let inner = Arc::new(crate::activity::WatchedTopic {
+            inner,
+            feed: shared.activity.clone(),
+            system: outbox.system.clone(),
+        });
         let topic = Arc::new(crate::faults::FaultyTopic { inner, dice: Mutex::new(dice) });
         tokio::spawn(relay(owner, stream, topic, shared.clone()));
     }

@@ -27,6 +27,7 @@ pub(crate) struct Wiring<'a> {
     pub(crate) authorizer: &'a Authorizer,
     pub(crate) control: &'a Arc<Control>,
     pub(crate) circuits: &'a framework::call::Circuits,
+    pub(crate) activity: &'a Arc<crate::activity::Feed>,
 }
 
 pub(crate) async fn wire_system(
@@ -101,7 +102,7 @@ pub(crate) async fn wire_system(
         match (made, &function.queue) {
             (Function::Http(run), None) if !function.routes.is_empty() => {
                 for route in &function.routes {
-                    add_route(routes, system, route, function, run.clone(), wiring.authorizer.clone())?;
+                    add_route(routes, system, route, function, run.clone(), wiring)?;
                 }
             }
             (Function::Queue { run, .. }, Some(source)) => {
@@ -114,6 +115,7 @@ pub(crate) async fn wire_system(
                     system: system.name.clone(),
                     context: function.context.clone(),
                     function: function.logical_id.clone(),
+                    handler: function.handler.clone(),
                     queue: source.queue.clone(),
                     batch_size: source.batch_size.max(1),
                     partial_failures: source.report_batch_item_failures,

@@ -326,6 +326,31 @@ impl Client {
         self.post(path, token, &body.to_string())
     }
 
+    /// Follows a stream of server-sent events of the runner's own API: each
+    /// `data:` line, parsed, is pushed to the list as it arrives (the
+    /// subscription is live when this returns).
+    pub fn runner_stream(&self, path: &str) -> std::sync::Arc<std::sync::Mutex<Vec<Value>>> {
+        // No overall timeout: the stream lasts as long as the runner.
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let answer = agent.get(format!("{}{path}", self.root)).call().expect("the stream answers");
+        assert_eq!(answer.status(), 200);
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let into = seen.clone();
+        let reader = BufReader::new(answer.into_body().into_reader());
+        // Ends when the runner goes away with its end of the stream.
+        std::thread::spawn(move || {
+            for line in reader.lines() {
+                let Ok(line) = line else { break };
+                if let Some(data) = line.strip_prefix("data:") {
+                    if let Ok(step) = serde_json::from_str::<Value>(data.trim()) {
+                        into.lock().unwrap().push(step);
+                    }
+                }
+            }
+        });
+        seen
+    }
+
     /// Calls the runner's own API (`/health`, `/_local/...`).
     pub fn runner_post(&self, path: &str, body: &str) -> Reply {
         read(self.agent.post(format!("{}{path}", self.root)).header("content-type", "application/json").send(body))

@@ -1,0 +1,43 @@
+//! The page at `/`: every system's board as lanes of stickies, lit as the
+//! runner executes them (from `GET /_local/activity`). Plain HTML, CSS and
+//! JavaScript in one file compiled into the runner: no build step, no
+//! package registry. Served with the control API, so only on loopback.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use crate::gateway::error_response;
+use crate::runner::Shared;
+
+const PAGE: &str = include_str!("../web/index.html");
+
+pub(crate) async fn page() -> Html<&'static str> {
+    Html(PAGE)
+}
+
+/// `GET /_local/boards`: the board of every system served, by name, as
+/// JSON (`functions/<system>/board.yaml` beside the template, read when
+/// asked).
+pub(crate) async fn boards(State(shared): State<Arc<Shared>>) -> Response {
+    let mut boards = Map::new();
+    for system in &shared.systems {
+        let path = shared.root.join("functions").join(&system.name).join("board.yaml");
+        let board = std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| serde_yaml_ng::from_str::<Value>(&text).map_err(|e| e.to_string()));
+        match board {
+            Ok(board) => {
+                boards.insert(system.name.clone(), board);
+            }
+            Err(e) => {
+                let message = format!("The board of {} cannot be read ({}): {e}.", system.name, path.display());
+                return error_response(StatusCode::NOT_FOUND, "not_found", &message);
+            }
+        }
+    }
+    ([(header::CACHE_CONTROL, "no-store")], axum::Json(Value::Object(boards))).into_response()
+}
