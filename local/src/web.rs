@@ -21,14 +21,25 @@ pub(crate) async fn page() -> Html<&'static str> {
 
 /// `GET /_local/boards`: the board of every system served, by name, as
 /// JSON (`functions/<system>/board.yaml` beside the template, read when
-/// asked).
+/// asked), with `contextOrder`: the contexts in the board's order.
 pub(crate) async fn boards(State(shared): State<Arc<Shared>>) -> Response {
     let mut boards = Map::new();
     for system in &shared.systems {
         let path = shared.root.join("functions").join(&system.name).join("board.yaml");
         let board = std::fs::read_to_string(&path)
             .map_err(|e| e.to_string())
-            .and_then(|text| serde_yaml_ng::from_str::<Value>(&text).map_err(|e| e.to_string()));
+            .and_then(|text| serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&text).map_err(|e| e.to_string()))
+            .and_then(|yaml| {
+                // JSON objects here keep no order: the contexts' is given apart.
+                let order: Vec<Value> = yaml
+                    .get("contexts")
+                    .and_then(|c| c.as_mapping())
+                    .map(|c| c.keys().filter_map(|k| k.as_str()).map(|k| Value::String(k.to_owned())).collect())
+                    .unwrap_or_default();
+                let mut board: Value = serde_json::to_value(yaml).map_err(|e| e.to_string())?;
+                board["contextOrder"] = Value::Array(order);
+                Ok(board)
+            });
         match board {
             Ok(board) => {
                 boards.insert(system.name.clone(), board);
