@@ -16,21 +16,14 @@ and after the start it completes. Usage:
 """
 
 import argparse
-import json
 import os
-import pathlib
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
+from local_runner import Runner, eventually
 from playwright.sync_api import sync_playwright
-
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-RUNNER = ROOT / "target" / "debug" / "local"
 
 
 def chromium():
@@ -42,42 +35,6 @@ def chromium():
         subprocess.run(["apt-get", "update", "-q"], check=False, capture_output=True)
         subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], check=False, capture_output=True)
     return shutil.which("chromium")
-
-
-class Api:
-    def __init__(self, base, data_dir):
-        self.base = base
-        self.data_dir = data_dir
-
-    def token(self, sub, *groups):
-        args = [str(RUNNER), "token", "--sub", sub, "--data-dir", self.data_dir]
-        for group in groups:
-            args += ["--group", group]
-        return subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip()
-
-    def call(self, method, path, token=None, body=None):
-        request = urllib.request.Request(f"{self.base}{path}", method=method,
-                                         data=None if body is None else json.dumps(body).encode())
-        request.add_header("content-type", "application/json")
-        if token:
-            request.add_header("authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as answer:
-                return answer.status, json.loads(answer.read() or b"null")
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
-        except urllib.error.URLError:
-            return 0, None  # not listening yet
-
-
-def eventually(probe, what, within=10.0):
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"never: {what}")
 
 
 def ok(what):
@@ -158,28 +115,14 @@ def main():
     if not browser_path:
         print("skipped: no Chromium (install Debian's `chromium`)")
         return 0
-    with tempfile.TemporaryDirectory() as data_dir, socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        runner = subprocess.Popen([str(RUNNER), "--listen", f"127.0.0.1:{port}", "--in-memory", "--data-dir", data_dir,
-                                   "--system", "bookreservation"], cwd=ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            api = Api(f"http://127.0.0.1:{port}", data_dir)
-            eventually(lambda: api.call("GET", "/health")[0] == 200 if runner.poll() is None else False,
-                       "the runner answers")
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
-                errors = []
-                page.on("pageerror", lambda error: errors.append(str(error)))
-                story(page, api, args.screenshot)
-                browser.close()
-                assert not errors, errors
-        finally:
-            runner.terminate()
-            runner.wait()
+    with Runner.start("--system", "bookreservation") as api, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        story(page, api, args.screenshot)
+        browser.close()
+        assert not errors, errors
     return 0
 
 

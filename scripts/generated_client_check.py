@@ -9,33 +9,13 @@ and the customer's two notifications arrive. Nothing here is written for
 this API by hand but the story."""
 
 import pathlib
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-RUNNER = ROOT / "target" / "debug" / "local"
+from local_runner import ROOT, Runner, eventually
+
 CONFIG = "project_name_override: bookreservation-client\npackage_name_override: bookreservation_client\npost_hooks: []\n"
-
-
-def eventually(probe, what, within=10.0):
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"never: {what}")
-
-
-def answers(url):
-    try:
-        return urllib.request.urlopen(url, timeout=1).status == 200
-    except OSError:
-        return False
 
 
 def expect(response, status, what):
@@ -92,22 +72,8 @@ def main():
                        check=True, capture_output=True, text=True)
         print("ok   openapi-python-client generated bookreservation_client from docs/contract/bookreservation/openapi.json")
         sys.path.insert(0, str(work / "client"))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        base = f"http://127.0.0.1:{port}"
-        runner = subprocess.Popen([str(RUNNER), "--listen", f"127.0.0.1:{port}", "--in-memory",
-                                   "--data-dir", str(work / "data"), "--system", "bookreservation"],
-                                  cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            eventually(lambda: answers(f"{base}/health"), "the runner answers")
-            mint = lambda *a: subprocess.run([str(RUNNER), "token", "--data-dir", str(work / "data"), *a], check=True,
-                                             capture_output=True, text=True).stdout.strip()
-            story(base, [mint("--sub", "gc-staff", "--group", "staff"),
-                                                    mint("--sub", "gc-alice"), mint("--sub", "gc-carol")])
-        finally:
-            runner.terminate()
-            runner.wait()
+        with Runner.start("--system", "bookreservation") as runner:
+            story(runner.base, [runner.token("gc-staff", "staff"), runner.token("gc-alice"), runner.token("gc-carol")])
     return 0
 
 
