@@ -4,18 +4,22 @@ system's Chromium (Debian's `chromium`; installed when missing and this runs
 as root), against the local runner.
 
 It opens `/#bookreservation` and checks that the board is drawn from the
-board file (contexts as lanes, stickies by kind), then runs the seed's story
-through the API and watches the page: each sticky of the saga lights and
-counts (command, events, policies, view), the flow lists the saga's steps
-and, once its id is clicked, only them, each event before the policy that
-took it. Then it stops the stock context: a reservation waits (its
-`ReservationRequested` is on the board, `reserve-stock` does not count it),
+board file (contexts as lanes, stickies by kind). Then it runs the seed's
+story by clicking, on the page's screens (one form per route of the
+system's OpenAPI), signing in as a customer, as staff and as another
+customer: stock refused to a customer, received by staff, the book list,
+a reservation `Requested` then `Reserved`, refused to another customer.
+On the board, each sticky of the saga lit and counted, and the saga's steps
+alone once its id is clicked, each event before the policy that took it.
+Then it stops the stock context: a reservation made on the screens waits
+(its `ReservationRequested` counts on the board, `reserve-stock` does not),
 and after the start it completes. Usage:
 
-    scripts/browser_check.py [--screenshot PATH]
+    scripts/browser_check.py [--screenshots DIR]
 """
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -47,7 +51,37 @@ def count(page, kind, name):
     return int(text or 0)
 
 
-def story(page, api, screenshot):
+def sign_in(page, sub, staff=False):
+    page.fill("#sub", sub)
+    page.set_checked("#staff", staff)
+    page.click("#signin")
+    signed = f"signed in as {sub}" + (" (staff)" if staff else "")
+    page.wait_for_function(f"document.querySelector('#signed').textContent === {signed!r}")
+
+
+def tab(page, name):
+    page.click(f"#tab-{name}")
+
+
+def send(page, operation, fill=None):
+    """Fills a screen's fields, presses its Send, and returns its answer as shown."""
+    form = page.locator(f"form[data-op={operation}]")
+    for name, value in (fill or {}).items():
+        form.locator(f"input[name$=':{name}']").fill(str(value))
+    answer = form.locator("pre")
+    answer.evaluate("element => element.textContent = ''")
+    form.locator("button").click()
+    eventually(lambda: answer.text_content(), f"{operation} answers on its screen")
+    return answer.text_content()
+
+
+def status_of(page, reservation_id):
+    """The reservation's status as its screen shows it."""
+    shown = send(page, "getReservation", {"reservationId": reservation_id})
+    return json.loads(shown.split("\n", 1)[1])["status"] if shown.startswith("200") else shown
+
+
+def story(page, api, screenshots):
     page.goto(f"{api.base}/#bookreservation")
     page.wait_for_function("document.querySelector('#status').textContent === 'live'")
     lanes = page.locator(".lane h2").all_text_contents()
@@ -58,58 +92,81 @@ def story(page, api, screenshot):
         assert element.count() >= 1, f"no {kind} sticky {selector}"
     ok("the board is drawn from bookreservation's board: three lanes, stickies by kind")
 
-    staff, alice = api.token("bw-staff", "staff"), api.token("bw-alice")
-    status, _ = api.call("POST", "/bookreservation/stocks", staff, {"bookId": "isbn-1", "title": "Clean Code", "quantity": 2})
-    assert status == 200, status
-    eventually(lambda: count(page, "fn", "book-list-view") >= 1, "the book list view lights")
-    status, reservation = api.call("POST", "/bookreservation/reservations", alice, {"bookId": "isbn-1"})
-    assert status == 202, (status, reservation)
-    saga = reservation["reservationId"]
+    tab(page, "screens")
+    page.wait_for_selector("form[data-op=receiveStock]")
+    sign_in(page, "bw-alice")
+    shown = send(page, "receiveStock", {"bookId": "isbn-1", "title": "Clean Code", "quantity": 2})
+    assert shown == "403 Only staff may do this.", shown
+    sign_in(page, "bw-staff", staff=True)
+    shown = send(page, "receiveStock", {"bookId": "isbn-1", "title": "Clean Code", "quantity": 2})
+    assert shown.startswith("200") and '"quantity": 2' in shown, shown
+    eventually(lambda: '"available": 2' in send(page, "listBooks"), "the book list shows two copies")
+    sign_in(page, "bw-alice")
+    shown = send(page, "requestReservation", {"bookId": "isbn-1"})
+    assert shown.startswith("202") and '"Requested"' in shown, shown
+    saga = json.loads(shown.split("\n", 1)[1])["reservationId"]
+    field = page.locator("form[data-op=cancelReservation] input[name='path:reservationId']")
+    assert field.input_value() == saga, "the new id fills the screens that take it"
+    eventually(lambda: status_of(page, saga) == "Reserved", "the reservation becomes Reserved on its screen")
+    sign_in(page, "bw-carol")
+    shown = send(page, "getReservation", {"reservationId": saga})
+    assert shown.startswith("403"), shown
+    ok("by the screens: a customer's stock refused (403), staff's received, the book list shows 2, "
+       "alice's reservation Requested then Reserved, refused to carol (403)")
+
+    tab(page, "board")
     for kind, name in [("fn", "request-reservation"), ("event", "ReservationRequested"), ("fn", "reserve-stock"),
                        ("event", "StockReserved"), ("fn", "confirm-reservation"), ("event", "Reserved"),
                        ("fn", "notify-customer")]:
         eventually(lambda: count(page, kind, name) >= 1, f"{name} lights and counts")
     ok("the saga lit its stickies: request-reservation, ReservationRequested, reserve-stock, StockReserved, "
        "confirm-reservation, Reserved, notify-customer")
-
     page.locator("#steps .saga", has_text=saga[-8:]).first.click()
     eventually(lambda: page.locator("#saga").text_content().startswith(f"saga {saga}"), "the saga is followed")
-    steps = page.locator("#steps li").all_text_contents()
-    shown = list(reversed(steps))  # newest first on the page
+    shown = list(reversed(page.locator("#steps li").all_text_contents()))  # newest first on the page
     assert all(saga[-8:] in step for step in shown), shown
-    order = [next(i for i, s in enumerate(shown) if f" {name} " in s) for name in
-             ["ReservationRequested", "reserve-stock", "StockReserved", "confirm-reservation", "Reserved",
-              "notify-customer"]]
-    assert order == sorted(order), shown
+    at = {name: next(i for i, step in enumerate(shown) if f" {name} " in step) for name in
+          ["ReservationRequested", "reserve-stock", "StockReserved", "confirm-reservation", "Reserved",
+           "notify-customer"]}
+    for event, policy in [("ReservationRequested", "reserve-stock"), ("StockReserved", "confirm-reservation"),
+                          ("Reserved", "notify-customer")]:
+        assert at[event] < at[policy], (event, policy, shown)
     ok(f"clicking the saga shows its {len(shown)} steps alone, each event before the policy that took it")
-    if screenshot:
-        page.screenshot(path=screenshot, full_page=True)
-        ok(f"screenshot in {screenshot}")
+    if screenshots:
+        page.screenshot(path=f"{screenshots}/live-board.png", full_page=True)
+        tab(page, "screens")
+        page.screenshot(path=f"{screenshots}/screens.png", full_page=True)
+        tab(page, "board")
+        ok(f"screenshots: {screenshots}/live-board.png, {screenshots}/screens.png")
     page.locator("#steps .saga").first.click()  # all sagas again
 
     status, _ = api.call("POST", "/_local/bookreservation/contexts/stock/stop", None, {})
     assert status == 200, status
     before = count(page, "fn", "reserve-stock")
-    status, waiting = api.call("POST", "/bookreservation/reservations", alice, {"bookId": "isbn-1"})
-    assert status == 202, status
+    tab(page, "screens")
+    sign_in(page, "bw-alice")
+    shown = send(page, "requestReservation", {"bookId": "isbn-1"})
+    assert shown.startswith("202"), shown
+    waiting = json.loads(shown.split("\n", 1)[1])["reservationId"]
+    tab(page, "board")
     eventually(lambda: count(page, "event", "ReservationRequested") >= 2, "the second request is on the board")
     time.sleep(0.5)
     assert count(page, "fn", "reserve-stock") == before, "stock is stopped: reserve-stock takes nothing"
-    status, seen = api.call("GET", f"/bookreservation/reservations/{waiting['reservationId']}", alice)
-    assert seen["status"] == "Requested", seen
-    ok("stock stopped: the reservation waits Requested, its ReservationRequested is counted on the board, "
-       "reserve-stock stays idle")
+    tab(page, "screens")
+    assert status_of(page, waiting) == "Requested"
+    ok("stock stopped: the reservation waits Requested on its screen; on the board its ReservationRequested "
+       "counts and reserve-stock stays idle")
     status, _ = api.call("POST", "/_local/bookreservation/contexts/stock/start", None, {})
     assert status == 200, status
+    eventually(lambda: status_of(page, waiting) == "Reserved", "the waiting reservation completes")
+    tab(page, "board")
     eventually(lambda: count(page, "fn", "reserve-stock") > before, "reserve-stock takes it after the start")
-    eventually(lambda: api.call("GET", f"/bookreservation/reservations/{waiting['reservationId']}", alice)[1][
-        "status"] == "Reserved", "the waiting reservation completes")
-    ok("stock started: reserve-stock lights, the reservation is Reserved")
+    ok("stock started: the reservation is Reserved, reserve-stock lights")
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--screenshot")
+    parser.add_argument("--screenshots", help="a folder to save the board and the screens in, as PNG")
     args = parser.parse_args()
     browser_path = chromium()
     if not browser_path:
@@ -120,7 +177,7 @@ def main():
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        story(page, api, args.screenshot)
+        story(page, api, args.screenshots)
         browser.close()
         assert not errors, errors
     return 0

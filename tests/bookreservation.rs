@@ -193,6 +193,31 @@ fn the_live_board_streams_a_saga_step_by_step(backend: Backend) {
     );
 }
 
+/// The page signs in through the runner: `POST /_local/token` mints a token
+/// for anyone (staff when asked), which the routes then take as theirs;
+/// a bad request is the contract's 400 and mints nothing.
+fn the_page_signs_in_with_a_token_the_runner_mints(backend: Backend) {
+    let w = World::new(backend);
+    let minted = w.client.runner_post("/_local/token", r#"{"sub": "page-staff", "staff": true}"#);
+    assert_eq!((minted.status, &minted.body["sub"], &minted.body["staff"]), (200, &json!("page-staff"), &json!(true)));
+    let staff = minted.body["token"].as_str().expect("a token").to_owned();
+    let received =
+        w.client.post_json("/stocks", Some(&staff), &json!({"bookId": "b-1", "title": "Dune", "quantity": 1}));
+    assert_eq!(received.status, 200, "a staff token: {received:?}");
+    let customer = w.client.runner_post("/_local/token", r#"{"sub": "page-alice"}"#);
+    let customer = customer.body["token"].as_str().expect("a token").to_owned();
+    let refused =
+        w.client.post_json("/stocks", Some(&customer), &json!({"bookId": "b-1", "title": "Dune", "quantity": 1}));
+    assert_eq!((refused.status, refused.code()), (403, "forbidden"));
+    for bad in
+        [r#"{"sub": ""}"#, r#"{"sub": "   "}"#, r#"{"staff": true}"#, r#"{"sub": "a", "groups": ["staff"]}"#, "[]"]
+    {
+        let reply = w.client.runner_post("/_local/token", bad);
+        assert_eq!(reply.status, 400, "{bad}: {reply:?}");
+        assert!(reply.body["token"].is_null(), "{bad}: no token");
+    }
+}
+
 fn received_stock_lets_a_reservation_through_and_takes_one_copy(backend: Backend) {
     let w = World::new(backend);
     let received = w.receive("isbn-1", "Clean Code", 2);
@@ -844,6 +869,7 @@ on_both_backends!(
     health_answers_without_a_token,
     the_runner_serves_the_published_contract_without_a_token,
     the_live_board_streams_a_saga_step_by_step,
+    the_page_signs_in_with_a_token_the_runner_mints,
     received_stock_lets_a_reservation_through_and_takes_one_copy,
     receiving_more_copies_adds_to_the_same_book,
     with_no_copy_left_the_reservation_fails,

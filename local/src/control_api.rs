@@ -67,6 +67,7 @@ pub(crate) fn router(shared: Arc<Shared>, bind: SocketAddr) -> Router {
             .route("/_local/contract", get(events_checked))
             .route("/", get(crate::web::page))
             .route("/_local/boards", get(crate::web::boards))
+            .route("/_local/token", post(crate::web::token))
             .route("/_local/activity", get(crate::activity::stream))
             .route("/_local/{system}/contexts/{context}/calls", get(get_calls).post(set_calls))
             .route("/_local/{system}/contexts/{context}/stop", post(stop_context))

@@ -86,6 +86,8 @@ pub(crate) struct SystemRuntime {
 pub(crate) struct Shared {
     /// The folder of the template: the boards and the contract beside it.
     pub(crate) root: PathBuf,
+    /// Mints the page's sign-in tokens (`POST /_local/token`).
+    pub(crate) authorizer: Authorizer,
     /// The live board's feed (`GET /_local/activity`).
     pub(crate) activity: Arc<crate::activity::Feed>,
     /// `--check-events`: what the relays published, held to the contract.
@@ -152,6 +154,7 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
     }
     let shared = Arc::new(Shared {
         root: root.clone(),
+        authorizer: authorizer.clone(),
         activity,
         #[cfg(feature = "check-events")]
         events_checked,

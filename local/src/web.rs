@@ -5,10 +5,12 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde_json::{Map, Value};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
 
 use crate::gateway::error_response;
 use crate::runner::Shared;
@@ -51,4 +53,35 @@ pub(crate) async fn boards(State(shared): State<Arc<Shared>>) -> Response {
         }
     }
     ([(header::CACHE_CONTROL, "no-store")], axum::Json(Value::Object(boards))).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignIn {
+    sub: String,
+    #[serde(default)]
+    staff: bool,
+}
+
+/// `POST /_local/token {"sub": "alice", "staff": false}` → `{"token"}`: the
+/// page signs in as anyone, as `local token` does on the command line (a
+/// developer's runner, on loopback only). Valid for a day.
+pub(crate) async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let sign_in: SignIn = match serde_json::from_slice(&body) {
+        Ok(sign_in) => sign_in,
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                &format!("Expected {{\"sub\", \"staff\"?}}: {e}."),
+            );
+        }
+    };
+    let sub = sign_in.sub.trim();
+    if sub.is_empty() || sub.chars().count() > 64 {
+        return error_response(StatusCode::BAD_REQUEST, "invalid_field", "sub: must be 1 to 64 characters");
+    }
+    let groups = if sign_in.staff { vec![framework::http::STAFF_GROUP.to_owned()] } else { Vec::new() };
+    axum::Json(json!({"token": shared.authorizer.mint(sub, &groups, 24 * 3600), "sub": sub, "staff": sign_in.staff}))
+        .into_response()
 }
