@@ -49,7 +49,9 @@ def story(base, tokens):
     rid = requested.reservation_id
     eventually(lambda: get_reservation.sync(rid, client=alice).status == ReservationStatus.RESERVED,
                "the reservation becomes Reserved")
-    print("ok   stock reserved it: Reserved")
+    eventually(lambda: any(b.book_id == book and b.available == 1 for b in list_books.sync(client=alice) or []),
+               "the book list shows one copy left")
+    print("ok   stock reserved it: Reserved, one copy left on the book list")
     expect(get_reservation.sync_detailed(rid, client=carol), 403, "another customer reads it")
     canceled = expect(cancel_reservation.sync_detailed(rid, client=alice), 200, "alice cancels")
     assert canceled.status == ReservationStatus.CANCELED, canceled
@@ -67,9 +69,12 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         work = pathlib.Path(work)
         (work / "config.yaml").write_text(CONFIG)
-        subprocess.run([str(generator), "generate", "--path", str(ROOT / "docs/contract/bookreservation/openapi.json"),
-                        "--config", str(work / "config.yaml"), "--output-path", str(work / "client")],
-                       check=True, capture_output=True, text=True)
+        generated = subprocess.run(
+            [str(generator), "generate", "--path", str(ROOT / "docs/contract/bookreservation/openapi.json"),
+             "--config", str(work / "config.yaml"), "--output-path", str(work / "client")],
+            capture_output=True, text=True)
+        if generated.returncode != 0:
+            raise AssertionError(f"openapi-python-client failed: {generated.stdout}{generated.stderr}")
         print("ok   openapi-python-client generated bookreservation_client from docs/contract/bookreservation/openapi.json")
         sys.path.insert(0, str(work / "client"))
         with Runner.start("--system", "bookreservation") as runner:

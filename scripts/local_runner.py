@@ -43,21 +43,43 @@ class Runner:
             with socket.socket() as s:
                 s.bind(("127.0.0.1", 0))
                 port = s.getsockname()[1]
+            log = open(pathlib.Path(data_dir) / "runner.log", "w+")
             process = subprocess.Popen(
                 [str(BINARY), "--listen", f"127.0.0.1:{port}", "--in-memory", "--data-dir", data_dir, *args],
-                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
             runner = cls(f"http://127.0.0.1:{port}", data_dir, process)
+            runner.log = log
             try:
                 eventually(runner.answers, "the runner answers /health")
                 yield runner
             finally:
                 process.terminate()
                 process.wait()
+                log.close()
 
     def answers(self):
         if self.process.poll() is not None:
-            raise AssertionError(f"the runner exited with {self.process.returncode}")
+            self.log.seek(0)
+            said = self.log.read()[-2000:]
+            raise AssertionError(f"the runner exited with {self.process.returncode}: {said}")
         return self.call("GET", "/health")[0] == 200
+
+    def events_published(self):
+        """How many events the relays have published (`--check-events`), read
+        once the count holds still: events still on their way out count."""
+        def read():
+            status, report = self.call("GET", "/_local/contract")
+            assert status == 200, (status, report)
+            if report["violations"]:
+                raise AssertionError(f"events broke their schemas: {report['violations'][:3]}")
+            return report["checked"]
+        count = read()
+        while True:
+            time.sleep(0.15)
+            again = read()
+            if again == count:
+                return count
+            count = again
 
     def token(self, sub, *groups):
         """A bearer token the runner accepts (`local token`)."""

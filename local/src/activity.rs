@@ -87,7 +87,8 @@ impl Feed {
     }
 }
 
-/// A relay's topic, telling the feed of each event it published.
+/// An outbox's topic (its relay's and its sweep's), telling the feed of
+/// each event on its way out.
 pub(crate) struct WatchedTopic {
     pub(crate) inner: Arc<dyn Publisher>,
     pub(crate) feed: Arc<Feed>,
@@ -106,7 +107,7 @@ impl Publisher for WatchedTopic {
             if let Err(e) = &outcome
                 && self.feed.watched()
             {
-                for event in &events[e.first_failed..] {
+                for event in events.get(e.first_failed..).unwrap_or_default() {
                     self.feed.record(Step { outcome: "failed".into(), ..Feed::step_of(&self.system, event) });
                 }
             }

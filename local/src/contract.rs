@@ -59,7 +59,8 @@ async fn document(path: PathBuf) -> Response {
     }
 }
 
-/// `--check-events`: every event a relay publishes is validated against its
+/// `--check-events`: every event leaving an outbox (its relay's or the
+/// sweep's publish) is validated against its
 /// producer's published JSON Schema (`docs/contract/<system>/events/<Type>.json`),
 /// and every violation kept for `GET /_local/contract`. The acceptance tests
 /// run every runner so and fail on a violation: what the contexts really

@@ -73,6 +73,25 @@ pub(crate) fn add_route(
     Ok(())
 }
 
+impl HttpTarget {
+    /// The live board's step for an answer of this function.
+    fn answered(&self, status: StatusCode) {
+        if self.activity.watched() {
+            self.activity.record(crate::activity::Step {
+                at: framework::now_rfc3339(),
+                system: self.system.clone(),
+                context: self.context.clone(),
+                kind: "http",
+                name: self.function.clone(),
+                outcome: status.as_u16().to_string(),
+                event_type: None,
+                event_id: None,
+                correlation_id: None,
+            });
+        }
+    }
+}
+
 /// One HTTP request through the authorizer and into the function, as an
 /// API Gateway HTTP API (payload 2.0) event.
 pub(crate) async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, request: AxumRequest) -> AxumResponse {
@@ -107,23 +126,12 @@ pub(crate) async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, 
     match tokio::spawn((target.run)(request)).await {
         Ok(response) => {
             let (parts, body) = response.into_parts();
-            if target.activity.watched() {
-                target.activity.record(crate::activity::Step {
-                    at: framework::now_rfc3339(),
-                    system: target.system.clone(),
-                    context: target.context.clone(),
-                    kind: "http",
-                    name: target.function.clone(),
-                    outcome: parts.status.as_u16().to_string(),
-                    event_type: None,
-                    event_id: None,
-                    correlation_id: None,
-                });
-            }
+            target.answered(parts.status);
             (parts.status, parts.headers, Bytes::copy_from_slice(body.as_ref())).into_response()
         }
         Err(e) => {
             tracing::error!(route = %target.route_key, error = %e, "handler panicked");
+            target.answered(StatusCode::INTERNAL_SERVER_ERROR);
             error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
         }
     }

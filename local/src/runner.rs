@@ -138,7 +138,7 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
     }
     let contexts =
         systems.iter().flat_map(|s| s.functions.iter().map(|f| (s.name.clone(), f.context.clone()))).collect();
-    let (streams, outboxes): (Vec<_>, Vec<_>) = relays.into_iter().unzip();
+    let (streams, mut outboxes): (Vec<_>, Vec<_>) = relays.into_iter().unzip();
     let root = config.template.parent().map(PathBuf::from).unwrap_or_default();
     let names: Vec<String> = systems.iter().map(|s| s.name.clone()).collect();
     #[cfg(feature = "check-events")]
@@ -151,6 +151,22 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
         return Err(StartError::Wiring(
             "this runner was built without `check-events`: `cargo run -p local --features check-events`".into(),
         ));
+    }
+    // Every way out of an outbox (the relay, the sweep) is watched by the
+    // feed and, with `--check-events`, held to the contract.
+    for outbox in &mut outboxes {
+        let inner = outbox.topic.clone();
+        #[cfg(feature = "check-events")]
+        let inner = match &events_checked {
+            Some(checker) => Arc::new(crate::contract::check::CheckedTopic {
+                inner,
+                checker: checker.clone(),
+                system: outbox.system.clone(),
+            }),
+            None => inner,
+        };
+        outbox.topic =
+            Arc::new(crate::activity::WatchedTopic { inner, feed: activity.clone(), system: outbox.system.clone() });
     }
     let shared = Arc::new(Shared {
         root: root.clone(),
@@ -169,20 +185,6 @@ pub async fn start(config: Config, authorizer: Authorizer) -> Result<Running, St
         let owner = (outbox.system.clone(), outbox.context.clone());
         let dice = shared.control.faults.dice(&format!("relay:{}/{}", outbox.system, outbox.context));
         let inner = outbox.topic.clone();
-        #[cfg(feature = "check-events")]
-        let inner = match &shared.events_checked {
-            Some(checker) => Arc::new(crate::contract::check::CheckedTopic {
-                inner,
-                checker: checker.clone(),
-                system: outbox.system.clone(),
-            }),
-            None => inner,
-        };
-        let inner = Arc::new(crate::activity::WatchedTopic {
-            inner,
-            feed: shared.activity.clone(),
-            system: outbox.system.clone(),
-        });
         let topic = Arc::new(crate::faults::FaultyTopic { inner, dice: Mutex::new(dice) });
         tokio::spawn(relay(owner, stream, topic, shared.clone()));
     }

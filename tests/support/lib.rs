@@ -203,10 +203,29 @@ impl Runner {
     fn contract_broken(&self) -> Option<String> {
         let agent: ureq::Agent =
             ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).build().into();
-        let report: Value = match agent.get(format!("{}/_local/contract", self.base)).call() {
-            Ok(mut answer) => answer.body_mut().read_json().expect("the contract report is JSON"),
+        let read = || -> Result<Value, String> {
+            let mut answer = agent.get(format!("{}/_local/contract", self.base)).call().map_err(|e| e.to_string())?;
+            answer.body_mut().read_json().map_err(|e| e.to_string())
+        };
+        // Events still on their way out are checked as they go: read once
+        // the count holds still (a relay hands an event over within a few ms).
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut report = match read() {
+            Ok(report) => report,
             Err(e) => return Some(format!("the runner's contract report: {e}")),
         };
+        loop {
+            std::thread::sleep(Duration::from_millis(150));
+            let next = match read() {
+                Ok(next) => next,
+                Err(e) => return Some(format!("the runner's contract report: {e}")),
+            };
+            let still = next["checked"] == report["checked"];
+            report = next;
+            if still || Instant::now() > deadline {
+                break;
+            }
+        }
         let violations = report["violations"].as_array().cloned().unwrap_or_default();
         (!violations.is_empty()).then(|| {
             format!(

@@ -32,12 +32,14 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Check => contract::stale(&repo, &boards),
             Command::Generate => {
+                // Generated whole before anything is removed: a failure leaves the committed files.
+                let documents = contract::documents(&boards)?;
                 for system in &boards {
                     let events = repo.join("docs/contract").join(&system.system).join("events");
                     // Events no board publishes any more go with their files.
                     let _ = std::fs::remove_dir_all(&events);
                 }
-                for (path, text) in contract::documents(&boards)? {
+                for (path, text) in documents {
                     let target = repo.join(&path);
                     std::fs::create_dir_all(target.parent().expect("a file in a folder")).map_err(|e| e.to_string())?;
                     std::fs::write(&target, text).map_err(|e| format!("{path}: {e}"))?;
