@@ -11,7 +11,8 @@ customer: stock refused to a customer, received by staff, the book list,
 a reservation `Requested` then `Reserved`, refused to another customer.
 On the board, each sticky of the saga lit and counted, and the saga's steps
 alone once its id is clicked, each event before the policy that took it.
-Then it stops the stock context: a reservation made on the screens waits
+Then it stops the stock context with the board's switch: a reservation made
+on the screens waits
 (its `ReservationRequested` counts on the board, `reserve-stock` does not),
 and after the start it completes. Usage:
 
@@ -140,8 +141,9 @@ def story(page, api, screenshots):
         ok(f"screenshots: {screenshots}/live-board.png, {screenshots}/screens.png")
     page.locator("#steps .saga").first.click()  # all sagas again
 
-    status, _ = api.call("POST", "/_local/bookreservation/contexts/stock/stop", None, {})
-    assert status == 200, status
+    stock = page.locator('.lane[data-context="stock"] button[data-switch="stop"]')
+    stock.click()
+    page.wait_for_selector('.lane.stopped[data-context="stock"]')
     before = count(page, "fn", "reserve-stock")
     tab(page, "screens")
     sign_in(page, "bw-alice")
@@ -154,14 +156,16 @@ def story(page, api, screenshots):
     assert count(page, "fn", "reserve-stock") == before, "stock is stopped: reserve-stock takes nothing"
     tab(page, "screens")
     assert status_of(page, waiting) == "Requested"
-    ok("stock stopped: the reservation waits Requested on its screen; on the board its ReservationRequested "
-       "counts and reserve-stock stays idle")
-    status, _ = api.call("POST", "/_local/bookreservation/contexts/stock/start", None, {})
-    assert status == 200, status
+    ok("stock stopped by its switch on the board: the reservation waits Requested on its screen; its "
+       "ReservationRequested counts and reserve-stock stays idle")
+    tab(page, "board")
+    stock.click()
+    page.wait_for_selector('.lane[data-context="stock"]:not(.stopped)')
+    tab(page, "screens")
     eventually(lambda: status_of(page, waiting) == "Reserved", "the waiting reservation completes")
     tab(page, "board")
     eventually(lambda: count(page, "fn", "reserve-stock") > before, "reserve-stock takes it after the start")
-    ok("stock started: the reservation is Reserved, reserve-stock lights")
+    ok("stock started by its switch: the reservation is Reserved, reserve-stock lights")
 
 
 def main():
