@@ -77,11 +77,11 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Res
             );
         }
     };
-    let sub = sign_in.sub.trim();
-    if sub.is_empty() || sub.chars().count() > 64 {
-        return error_response(StatusCode::BAD_REQUEST, "invalid_field", "sub: must be 1 to 64 characters");
-    }
+    let sub = match framework::http::text_field("sub", &sign_in.sub, 64) {
+        Ok(sub) => sub,
+        Err(refused) => return error_response(refused.status, refused.code, &refused.message),
+    };
     let groups = if sign_in.staff { vec![framework::http::STAFF_GROUP.to_owned()] } else { Vec::new() };
-    axum::Json(json!({"token": shared.authorizer.mint(sub, &groups, 24 * 3600), "sub": sub, "staff": sign_in.staff}))
+    axum::Json(json!({"token": shared.authorizer.mint(&sub, &groups, 24 * 3600), "sub": sub, "staff": sign_in.staff}))
         .into_response()
 }
