@@ -186,11 +186,15 @@ fn the_live_board_streams_a_saga_step_by_step(backend: Backend) {
             step["name"], step["eventType"]
         );
     }
-    let all = steps.lock().unwrap().clone();
     assert!(
-        all.iter().any(|s| s["kind"] == "http" && s["name"] == "request-reservation" && s["outcome"] == "202"),
-        "the command's answer is on the feed"
+        saga.iter().any(|s| s["kind"] == "http" && s["name"] == "request-reservation" && s["outcome"] == "202"),
+        "the command's answer is on the feed, in the saga its commit started: {shown:?}"
     );
+    let all = steps.lock().unwrap().clone();
+    let receipt = all.iter().find(|s| s["kind"] == "http" && s["name"] == "receive-stock").expect("receive-stock");
+    assert_eq!(receipt["correlationId"], "isbn-1", "the stock's events are correlated by the book: {receipt}");
+    let read = all.iter().find(|s| s["kind"] == "http" && s["name"] == "get-reservation").expect("get-reservation");
+    assert!(read["correlationId"].is_null(), "a query commits nothing and joins no saga: {read}");
 }
 
 /// The page signs in through the runner: `POST /_local/token` mints a token
@@ -477,6 +481,7 @@ fn the_same_event_delivered_four_times_has_one_effect(backend: Backend) {
 
     // One ReservationCanceled, delivered four times (twice in a batch,
     // twice published): SNS and SQS promise at-least-once, no more.
+    let steps = w.client.runner_stream("/_local/activity?system=bookreservation");
     let data = json!({"reservationId": id, "bookId": "isbn-1", "title": "Clean Code", "customerId": "alice"});
     let canceled = envelope("0192f0c4-dup0-7000-8000-000000000001", "ReservationCanceled", "reservation", &id, 3, data);
     for _ in 0..2 {
@@ -491,6 +496,21 @@ fn the_same_event_delivered_four_times_has_one_effect(backend: Backend) {
     assert_eq!(w.stock("isbn-1")["quantity"], 1, "one copy back, not four");
     let kinds: Vec<String> = w.notifications(&w.alice).iter().map(|n| n["kind"].as_str().unwrap().to_owned()).collect();
     assert_eq!(kinds, vec!["Reserved", "ReservationCanceled"], "one notification for the four deliveries");
+    // The live board tells which deliveries the inbox absorbed.
+    let notified: Vec<Value> = eventually(w.converge, || {
+        let notified: Vec<Value> = steps
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s["name"] == "notify-customer" && s["eventId"] == canceled["eventId"])
+            .cloned()
+            .collect();
+        (notified.len() == 4).then_some(notified)
+    })
+    .expect("four deliveries to notify-customer on the feed");
+    assert!(notified.iter().all(|s| s["outcome"] == "handled" && s["correlationId"] == id.as_str()), "{notified:?}");
+    let absorbed = notified.iter().filter(|s| s["absorbed"] == true).count();
+    assert_eq!(absorbed, 3, "the first delivery notified, the inbox absorbed the other three: {notified:?}");
 }
 
 fn a_poison_event_goes_to_the_dead_letter_queue_without_blocking_the_batch(backend: Backend) {
@@ -508,6 +528,7 @@ fn a_poison_event_goes_to_the_dead_letter_queue_without_blocking_the_batch(backe
         2,
         json!({"reservationId": "r-y", "bookId": "isbn-1", "title": "T", "customerId": "alice"}),
     );
+    let steps = w.client.runner_stream("/_local/activity?system=bookreservation");
     let published = w.client.runner_post("/_local/bookreservation/events", &json!([poison, good]).to_string());
     assert_eq!(published.status, 202);
     let dead = eventually(w.converge, || {
@@ -515,6 +536,20 @@ fn a_poison_event_goes_to_the_dead_letter_queue_without_blocking_the_batch(backe
         (q["deadLetters"] == 1 && q["depth"] == 0 && q["inFlight"] == 0).then_some(q)
     });
     assert!(dead.is_some(), "after maxReceiveCount the poison is parked: {:?}", w.queue("NotifyCustomerFunction"));
+    let attempts: Vec<u64> = steps
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"] == "notify-customer" && s["eventId"] == "poison-1")
+        .map(|s| {
+            assert_eq!((&s["outcome"], &s["absorbed"]), (&json!("failed"), &Value::Null), "{s}");
+            s["attempt"].as_u64().expect("a delivery count")
+        })
+        .collect();
+    assert!(
+        attempts.len() >= 2 && attempts.windows(2).all(|w| w[1] == w[0] + 1),
+        "the feed counts the retries: {attempts:?}"
+    );
     assert_eq!(w.notifications(&w.alice).len(), 1, "the good event of the same batch went through");
 
     let redriven = w.client.runner_post("/_local/bookreservation/queues/NotifyCustomerQueue/redrive", "");

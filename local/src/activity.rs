@@ -5,6 +5,7 @@
 //! correlation id where the step has one. Steps are made only while someone
 //! listens, so an unwatched runner pays one atomic load per step.
 
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -16,13 +17,15 @@ use framework::store::BoxFuture;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+use crate::backend::Received;
+use crate::consumers::Consumer;
 use crate::runner::Shared;
 
 /// Steps kept for a slow listener before it is told it lagged.
 const BUFFER: usize = 4096;
 
 /// One step of a flow, as the board shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Step {
     /// RFC 3339, milliseconds.
@@ -40,8 +43,17 @@ pub(crate) struct Step {
     pub(crate) event_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) event_id: Option<String>,
+    /// The saga: the event's, or for `http` the one its commits joined.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) correlation_id: Option<String>,
+    /// `consumer`: which delivery of the message this was (2 and up: a retry
+    /// or a duplicate delivery).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) attempt: Option<u32>,
+    /// `consumer`: its inbox had recorded the event already, so it changed
+    /// nothing (a duplicate absorbed).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) absorbed: bool,
 }
 
 pub(crate) struct Feed {
@@ -83,6 +95,56 @@ impl Feed {
             event_type: Some(envelope.event_type.clone()),
             event_id: Some(envelope.event_id.clone()),
             correlation_id: Some(envelope.correlation_id.clone()),
+            ..Step::default()
+        }
+    }
+}
+
+impl Feed {
+    /// A consumer's batch, one step per message. `absorbed` names an event
+    /// once for each delivery of it that the inbox absorbed: of several
+    /// deliveries of one event in a batch, taken in turn, the first changed
+    /// things and the later ones were absorbed.
+    pub(crate) fn consumed(
+        &self,
+        consumer: &Consumer,
+        received: &[Received],
+        failed: Option<&HashSet<String>>,
+        absorbed: Vec<String>,
+    ) {
+        let mut absorbed_left: HashMap<String, usize> = HashMap::new();
+        for event_id in absorbed {
+            *absorbed_left.entry(event_id).or_default() += 1;
+        }
+        let steps: Vec<Step> = received
+            .iter()
+            .rev()
+            .map(|m| {
+                let handled = failed.is_some_and(|failed| !failed.contains(&m.message_id));
+                let envelope = serde_json::from_str::<Envelope>(&m.body).ok();
+                let absorbed = handled
+                    && envelope.as_ref().and_then(|e| absorbed_left.get_mut(&e.event_id)).is_some_and(|left| {
+                        let some = *left > 0;
+                        *left = left.saturating_sub(1);
+                        some
+                    });
+                Step {
+                    at: framework::now_rfc3339(),
+                    system: consumer.system.clone(),
+                    context: consumer.context.clone(),
+                    kind: "consumer",
+                    name: consumer.handler.clone(),
+                    outcome: if handled { "handled" } else { "failed" }.into(),
+                    event_type: envelope.as_ref().map(|e| e.event_type.clone()),
+                    event_id: envelope.as_ref().map(|e| e.event_id.clone()),
+                    correlation_id: envelope.map(|e| e.correlation_id),
+                    attempt: Some(m.receive_count),
+                    absorbed,
+                }
+            })
+            .collect();
+        for step in steps.into_iter().rev() {
+            self.record(step);
         }
     }
 }

@@ -99,12 +99,22 @@ pub(crate) async fn consume(consumer: Arc<Consumer>, queues: Arc<dyn Queues>, sh
             dice.injected().failed.fetch_add(1, Ordering::Relaxed);
             continue;
         }
-        let failed: Option<HashSet<String>> = match tokio::spawn((consumer.run)(
-            batch,
-            framework::queue::Deadline::none(),
-        ))
-        .await
-        {
+        // Watched by the live board, the batch also tells which deliveries
+        // its inbox absorbed.
+        let invocation = (consumer.run)(batch, framework::queue::Deadline::none());
+        let run = if shared.activity.watched() {
+            tokio::spawn(async move {
+                let (response, seen) = framework::witness::watch(invocation).await;
+                (response, seen.absorbed)
+            })
+        } else {
+            tokio::spawn(async move { (invocation.await, Vec::new()) })
+        };
+        let (response, absorbed) = match run.await {
+            Ok((response, absorbed)) => (Ok(response), absorbed),
+            Err(e) => (Err(e), Vec::new()),
+        };
+        let failed: Option<HashSet<String>> = match response {
             Ok(response) if consumer.partial_failures => {
                 Some(response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect())
             }
@@ -117,21 +127,7 @@ pub(crate) async fn consume(consumer: Arc<Consumer>, queues: Arc<dyn Queues>, sh
             }
         };
         if shared.activity.watched() {
-            for m in &received {
-                let handled = failed.as_ref().is_some_and(|failed| !failed.contains(&m.message_id));
-                let envelope = serde_json::from_str::<framework::Envelope>(&m.body).ok();
-                shared.activity.record(crate::activity::Step {
-                    at: framework::now_rfc3339(),
-                    system: consumer.system.clone(),
-                    context: consumer.context.clone(),
-                    kind: "consumer",
-                    name: consumer.handler.clone(),
-                    outcome: if handled { "handled" } else { "failed" }.into(),
-                    event_type: envelope.as_ref().map(|e| e.event_type.clone()),
-                    event_id: envelope.as_ref().map(|e| e.event_id.clone()),
-                    correlation_id: envelope.map(|e| e.correlation_id),
-                });
-            }
+            shared.activity.consumed(&consumer, &received, failed.as_ref(), absorbed);
         }
         let Some(failed) = failed else { continue };
         settled = received

@@ -135,9 +135,18 @@ pub(crate) async fn health(State(shared): State<Arc<Shared>>) -> AxumResponse {
     axum::Json(json!({"status": "ok", "systems": systems})).into_response()
 }
 
-pub(crate) async fn queues(State(shared): State<Arc<Shared>>) -> AxumResponse {
+/// `GET /_local/queues[?system=S]`: each consumer's queue: messages
+/// waiting, in flight, and in its dead-letter queue.
+pub(crate) async fn queues(State(shared): State<Arc<Shared>>, only: SystemQuery) -> AxumResponse {
+    let only = match system_filter(only) {
+        Ok(only) => only,
+        Err(refused) => return *refused,
+    };
     let mut rows = Vec::new();
     for consumer in &shared.consumers {
+        if only.system.as_ref().is_some_and(|system| *system != consumer.system) {
+            continue;
+        }
         let Some(system) = shared.systems.iter().find(|s| s.name == consumer.system) else {
             continue;
         };
@@ -151,6 +160,7 @@ pub(crate) async fn queues(State(shared): State<Arc<Shared>>) -> AxumResponse {
             "system": consumer.system,
             "context": consumer.context,
             "function": consumer.function,
+            "handler": consumer.handler,
             "queue": consumer.queue,
             "deadLetterQueue": dlq,
             "depth": depth.visible,
@@ -165,15 +175,10 @@ pub(crate) async fn queues(State(shared): State<Arc<Shared>>) -> AxumResponse {
 /// `GET /_local/outboxes[?system=S]`: per context, how many committed events
 /// its relay has not yet handed to the topic (counted up to 1,000 per
 /// shard). A query per shard: on `--aws` ask for one system.
-pub(crate) async fn outboxes(
-    State(shared): State<Arc<Shared>>,
-    only: Result<axum::extract::Query<SystemFilter>, axum::extract::rejection::QueryRejection>,
-) -> AxumResponse {
-    let only = match only {
-        Ok(axum::extract::Query(only)) => only,
-        Err(e) => {
-            return error_response(StatusCode::BAD_REQUEST, "invalid_field", &format!("system: {}.", e.body_text()));
-        }
+pub(crate) async fn outboxes(State(shared): State<Arc<Shared>>, only: SystemQuery) -> AxumResponse {
+    let only = match system_filter(only) {
+        Ok(only) => only,
+        Err(refused) => return *refused,
     };
     let mut counts = tokio::task::JoinSet::new();
     for (i, outbox) in shared.outboxes.iter().enumerate() {
@@ -210,6 +215,15 @@ pub(crate) async fn outboxes(
 #[derive(serde::Deserialize)]
 pub(crate) struct SystemFilter {
     system: Option<String>,
+}
+
+type SystemQuery = Result<axum::extract::Query<SystemFilter>, axum::extract::rejection::QueryRejection>;
+
+/// `?system=S`, or the contract's 400.
+fn system_filter(only: SystemQuery) -> Result<SystemFilter, Box<AxumResponse>> {
+    only.map(|axum::extract::Query(only)| only).map_err(|e| {
+        Box::new(error_response(StatusCode::BAD_REQUEST, "invalid_field", &format!("system: {}.", e.body_text())))
+    })
 }
 
 fn faults_answer(shared: &Shared) -> AxumResponse {

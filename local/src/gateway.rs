@@ -74,8 +74,9 @@ pub(crate) fn add_route(
 }
 
 impl HttpTarget {
-    /// The live board's step for an answer of this function.
-    fn answered(&self, status: StatusCode) {
+    /// The live board's step for an answer of this function, with the saga
+    /// its commits joined.
+    fn answered(&self, status: StatusCode, saga: Option<String>) {
         if self.activity.watched() {
             self.activity.record(crate::activity::Step {
                 at: framework::now_rfc3339(),
@@ -84,9 +85,8 @@ impl HttpTarget {
                 kind: "http",
                 name: self.function.clone(),
                 outcome: status.as_u16().to_string(),
-                event_type: None,
-                event_id: None,
-                correlation_id: None,
+                correlation_id: saga,
+                ..crate::activity::Step::default()
             });
         }
     }
@@ -122,16 +122,26 @@ pub(crate) async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, 
             return error_response(StatusCode::BAD_REQUEST, "bad_request", &format!("Unreadable request: {e}."));
         }
     };
-    // A panicking handler costs its request, not the runner.
-    match tokio::spawn((target.run)(request)).await {
-        Ok(response) => {
+    // A panicking handler costs its request, not the runner. Watched by the
+    // live board, it also tells which saga its commits joined.
+    let invocation = (target.run)(request);
+    let run = if target.activity.watched() {
+        tokio::spawn(async move {
+            let (response, seen) = framework::witness::watch(invocation).await;
+            (response, seen.correlations.into_iter().next())
+        })
+    } else {
+        tokio::spawn(async move { (invocation.await, None) })
+    };
+    match run.await {
+        Ok((response, saga)) => {
             let (parts, body) = response.into_parts();
-            target.answered(parts.status);
+            target.answered(parts.status, saga);
             (parts.status, parts.headers, Bytes::copy_from_slice(body.as_ref())).into_response()
         }
         Err(e) => {
             tracing::error!(route = %target.route_key, error = %e, "handler panicked");
-            target.answered(StatusCode::INTERNAL_SERVER_ERROR);
+            target.answered(StatusCode::INTERNAL_SERVER_ERROR, None);
             error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
         }
     }

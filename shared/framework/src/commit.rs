@@ -76,7 +76,8 @@ pub async fn load<A: Aggregate>(table: &dyn Table, id: &str) -> Result<Loaded<A>
 #[derive(Debug, Clone, PartialEq)]
 enum Role {
     State,
-    Inbox,
+    /// The inbox record of the consumed event (its id).
+    Inbox(String),
     /// A create-only item that stands for a resource (a car on a day), or
     /// one that must stay absent: failing, it names its key.
     Claim(Key),
@@ -186,7 +187,7 @@ impl Commit {
     pub fn consumed(&mut self, consumer: &str, event_id: &str) {
         let mut item = Item::new(inbox_key(consumer, event_id), 1, Value::Null);
         item.expires_at = Some(crate::now_secs() + INBOX_TTL_SECS);
-        self.push(WriteOp::Put { item, condition: Condition::NotExists }, Role::Inbox);
+        self.push(WriteOp::Put { item, condition: Condition::NotExists }, Role::Inbox(event_id.to_owned()));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -208,9 +209,15 @@ impl Commit {
             return Ok(Vec::new());
         }
         match table.transact(self.ops).await {
-            Ok(()) => Ok(self.events),
+            Ok(()) => {
+                crate::witness::committed(&self.events);
+                Ok(self.events)
+            }
             Err(StoreError::ConditionFailed { index }) => match self.roles.get(index) {
-                Some(Role::Inbox) => Err(CommitError::Duplicate),
+                Some(Role::Inbox(event_id)) => {
+                    crate::witness::absorbed(event_id);
+                    Err(CommitError::Duplicate)
+                }
                 Some(Role::State) => Err(CommitError::Stale),
                 Some(Role::Claim(key)) => Err(CommitError::Held(key.clone())),
                 _ => Err(CommitError::Store(StoreError::ConditionFailed { index })),

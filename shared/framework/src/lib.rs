@@ -23,6 +23,7 @@ pub mod store;
 pub mod telemetry;
 pub mod testing;
 pub mod view;
+pub mod witness;
 
 use std::collections::HashMap;
 use std::sync::Arc;
