@@ -68,9 +68,15 @@ impl Driver for BookRental {
             && let Some(id) = mine.get(pick(c, n, mine.len()))
         {
             // The librarian completes the delivery while its customer cancels.
+            // The delivery starts at the end of the reservation's saga: on a
+            // loaded machine (moto beside the embedded run) that can take
+            // seconds, so wait a while for it rather than race nothing.
             let staff = staff();
-            let delivery = client.get(&format!("/deliveries?reservationId={id}"), Some(&staff));
-            let Some(delivery_id) = delivery.body["deliveryId"].as_str().filter(|_| delivery.status == 200) else {
+            let found = crate::eventually(std::time::Duration::from_secs(3), || {
+                let delivery = client.get(&format!("/deliveries?reservationId={id}"), Some(&staff));
+                delivery.body["deliveryId"].as_str().filter(|_| delivery.status == 200).map(str::to_owned)
+            });
+            let Some(delivery_id) = found else {
                 return;
             };
             let (cancel, complete) = std::thread::scope(|scope| {
