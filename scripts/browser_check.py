@@ -231,6 +231,22 @@ def rows_of(page, operation):
     return rows
 
 
+def until_row(page, operation, column, value, what):
+    """The rows of a view's screen once one of them shows `column` = `value`."""
+    return eventually(lambda: [r for r in rows_of(page, operation) if r[column] == value], what)
+
+
+def staff_creates(page, name, create, who):
+    """Opens a system's screens; its staff sends `create` with the schema's
+    examples; then its customer signs in. Returns what was created."""
+    system(page, name, create)
+    sign_in(page, f"{who}-staff", staff=True)
+    shown, made = send(page, create)
+    assert shown.startswith("20"), shown
+    sign_in(page, f"{who}-alice")
+    return made
+
+
 def saga_waits_for_nothing(page, saga, what):
     tab(page, "board")
     follow(page, saga)
@@ -241,16 +257,11 @@ def saga_waits_for_nothing(page, saga, what):
 
 
 def bookrental(page, screenshots):
-    system(page, "bookrental", "registerProduct")
-    sign_in(page, "br-staff", staff=True)
-    shown, product = send(page, "registerProduct")  # the schema's examples
-    assert shown.startswith("20"), shown
-    sign_in(page, "br-alice")
+    product = staff_creates(page, "bookrental", "registerProduct", "br")
     assert field_of(page, "reserve", "productId") == product["productId"], "the new product's id fills reserve"
     shown, reservation = send(page, "reserve")
     assert shown.startswith("20") and reservation["status"] == "Reserved", (shown, reservation)
-    mine = eventually(lambda: [r for r in rows_of(page, "getMypage") if r["deliveryStatus"] == "Started"],
-                      "MyPage shows the delivery started")
+    mine = until_row(page, "getMypage", "deliveryStatus", "Started", "MyPage shows the delivery started")
     assert mine[0]["reservationStatus"] == "Delivering" and mine[0]["stock"] == "1", mine
     if screenshots:
         page.locator("form[data-op=getMypage]").screenshot(path=f"{screenshots}/mypage.png")
@@ -266,9 +277,8 @@ def gamereward(page):
     sign_in(page, "gr-alice")
     shown, mission = send(page, "achieveMission")
     assert shown.startswith("20") and mission["status"] == "Achieved", (shown, mission)
-    eventually(lambda: [r for r in rows_of(page, "getMypage") if r["walletStatus"] == "Issued"],
-               "MyPage shows the reward in the wallet")
-    shown, exchanged = send(page, "exchangeReward")  # the wallet id MyPage showed, the example gift
+    until_row(page, "getMypage", "walletStatus", "Issued", "MyPage shows the reward in the wallet")
+    shown, _ = send(page, "exchangeReward")  # the wallet id MyPage showed, the example gift
     assert shown.startswith("20"), shown
     eventually(lambda: [r for r in rows_of(page, "getMypage") if r["giftStatus"] not in ("", "null")],
                "MyPage shows the gift")
@@ -278,11 +288,7 @@ def gamereward(page):
 
 
 def rentcar(page):
-    system(page, "rentcar", "registerCar")
-    sign_in(page, "rc-staff", staff=True)
-    shown, _ = send(page, "registerCar")
-    assert shown.startswith("20"), shown
-    sign_in(page, "rc-alice")
+    staff_creates(page, "rentcar", "registerCar", "rc")
     shown, reservation = send(page, "reserveCar", {"rentalDate": "2026-12-20", "returnDate": "2026-12-22"})
     assert shown.startswith("20") and reservation["status"] == "Reserved", (shown, reservation)
     tab(page, "board")
@@ -301,8 +307,7 @@ def rentcar(page):
     eventually(lambda: send(page, "payReservation")[0] == "200", "pay goes through once payment is back", within=15)
     ok("rentcar: payment's calls taken down on the board, pay answers 503 with try later, the board shows "
        "pay-reservation's circuit open; calls up, pay goes through")
-    mine = eventually(lambda: [r for r in rows_of(page, "getMypage") if r["rentalStatus"] == "Rented"],
-                      "MyPage shows the car rented")
+    mine = until_row(page, "getMypage", "rentalStatus", "Rented", "MyPage shows the car rented")
     assert mine[0]["paymentStatus"] == "Approved", mine
     tab(page, "board")
     eventually(lambda: circuit.text_content() == "→ payment: circuit closed", "the circuit closes again")
@@ -312,15 +317,10 @@ def rentcar(page):
 
 
 def productorder(page):
-    system(page, "productorder", "addProduct")
-    sign_in(page, "po-staff", staff=True)
-    shown, _ = send(page, "addProduct")
-    assert shown.startswith("20"), shown
-    sign_in(page, "po-alice")
+    staff_creates(page, "productorder", "addProduct", "po")
     shown, order = send(page, "placeOrder")
     assert shown.startswith("20") and order["status"] == "Ordered", (shown, order)
-    eventually(lambda: [r for r in rows_of(page, "getCustomercenter") if r["deliveryStatus"] == "Prepared"],
-               "the customer center shows the parcel prepared")
+    until_row(page, "getCustomercenter", "deliveryStatus", "Prepared", "the customer center shows the parcel prepared")
     steps = saga_waits_for_nothing(page, order["orderId"], "productorder's order")
     ok(f"productorder by the screens: staff adds a product, alice orders it (paid), the customer center shows "
        f"the delivery Prepared; {steps} steps, nothing waiting")
