@@ -14,6 +14,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use framework::Envelope;
 use framework::relay::{PublishError, Publisher};
 use framework::store::BoxFuture;
+use framework::witness::Seen;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
@@ -98,9 +99,23 @@ impl Feed {
             ..Step::default()
         }
     }
-}
 
-impl Feed {
+    /// Runs an invocation on a task of its own (a panic costs the
+    /// invocation, not the runner); while someone watches, inside
+    /// [`framework::witness::watch`], so that its commits tell which saga
+    /// they joined and which deliveries the inbox absorbed.
+    pub(crate) fn spawn<F>(&self, invocation: F) -> tokio::task::JoinHandle<(F::Output, Seen)>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        if self.watched() {
+            tokio::spawn(framework::witness::watch(invocation))
+        } else {
+            tokio::spawn(async move { (invocation.await, Seen::default()) })
+        }
+    }
+
     /// A consumer's batch, one step per message. `absorbed` names an event
     /// once for each delivery of it that the inbox absorbed: of several
     /// deliveries of one event in a batch, taken in turn, the first changed

@@ -101,19 +101,11 @@ pub(crate) async fn consume(consumer: Arc<Consumer>, queues: Arc<dyn Queues>, sh
         }
         // Watched by the live board, the batch also tells which deliveries
         // its inbox absorbed.
-        let invocation = (consumer.run)(batch, framework::queue::Deadline::none());
-        let run = if shared.activity.watched() {
-            tokio::spawn(async move {
-                let (response, seen) = framework::witness::watch(invocation).await;
-                (response, seen.absorbed)
-            })
-        } else {
-            tokio::spawn(async move { (invocation.await, Vec::new()) })
-        };
-        let (response, absorbed) = match run.await {
-            Ok((response, absorbed)) => (Ok(response), absorbed),
-            Err(e) => (Err(e), Vec::new()),
-        };
+        let (response, absorbed) =
+            match shared.activity.spawn((consumer.run)(batch, framework::queue::Deadline::none())).await {
+                Ok((response, seen)) => (Ok(response), seen.absorbed),
+                Err(e) => (Err(e), Vec::new()),
+            };
         let failed: Option<HashSet<String>> = match response {
             Ok(response) if consumer.partial_failures => {
                 Some(response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect())

@@ -124,19 +124,10 @@ pub(crate) async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, 
     };
     // A panicking handler costs its request, not the runner. Watched by the
     // live board, it also tells which saga its commits joined.
-    let invocation = (target.run)(request);
-    let run = if target.activity.watched() {
-        tokio::spawn(async move {
-            let (response, seen) = framework::witness::watch(invocation).await;
-            (response, seen.correlations.into_iter().next())
-        })
-    } else {
-        tokio::spawn(async move { (invocation.await, None) })
-    };
-    match run.await {
-        Ok((response, saga)) => {
+    match target.activity.spawn((target.run)(request)).await {
+        Ok((response, seen)) => {
             let (parts, body) = response.into_parts();
-            target.answered(parts.status, saga);
+            target.answered(parts.status, seen.correlations.into_iter().next());
             (parts.status, parts.headers, Bytes::copy_from_slice(body.as_ref())).into_response()
         }
         Err(e) => {
