@@ -215,11 +215,18 @@ fn the_page_signs_in_with_a_token_the_runner_mints(backend: Backend) {
     let refused =
         w.client.post_json("/stocks", Some(&customer), &json!({"bookId": "b-1", "title": "Dune", "quantity": 1}));
     assert_eq!((refused.status, refused.code()), (403, "forbidden"));
-    for bad in
-        [r#"{"sub": ""}"#, r#"{"sub": "   "}"#, r#"{"staff": true}"#, r#"{"sub": "a", "groups": ["staff"]}"#, "[]"]
-    {
+    for (bad, code) in [
+        (r#"{"sub": ""}"#, "invalid_field"),
+        (r#"{"sub": "   "}"#, "invalid_field"),
+        (r#"{"staff": true}"#, "invalid_field"),
+        (r#"{"sub": 7}"#, "invalid_field"),
+        (r#"{"sub": "a", "staff": "yes"}"#, "invalid_field"),
+        (r#"{"sub": "a", "groups": ["staff"]}"#, "invalid_field"),
+        ("[]", "malformed_json"),
+        (r#"{"sub": "a""#, "malformed_json"),
+    ] {
         let reply = w.client.runner_post("/_local/token", bad);
-        assert_eq!(reply.status, 400, "{bad}: {reply:?}");
+        assert_eq!((reply.status, reply.code()), (400, code), "{bad}: {reply:?}");
         assert!(reply.body["token"].is_null(), "{bad}: no token");
     }
 }

@@ -197,8 +197,9 @@ fn productorder_never_leaves_a_customer_charged_for_nothing_under_faults(backend
     assert_injected(&s, &["duplicated", "failed", "reordered", "publishFailed", "callsFailed"]);
 }
 
-/// `POST /_local/faults` sets the plan while running and refuses a bad one;
-/// `{}` turns everything off.
+/// `POST /_local/faults` sets the plan while running and refuses a bad one
+/// (anything but a JSON object of known faults) without touching the plan in
+/// force; `{}` turns everything off.
 fn faults_are_set_and_shown_through_the_control_api(backend: Backend) {
     let s = stage(backend, "bookreservation", "dup=0.1");
     let shown = s.client.runner_get("/_local/faults").body;
@@ -207,10 +208,18 @@ fn faults_are_set_and_shown_through_the_control_api(backend: Backend) {
     assert_eq!(reply.status, 200, "{reply:?}");
     assert_eq!(reply.body["plan"]["fail"], 0.5);
     assert_eq!(reply.body["plan"]["dup"], 0.0, "a new plan replaces the old one");
-    for bad in [r#"{"fail":2}"#, r#"{"delayMs":[9,1]}"#, r#"{"drop":0.1}"#, "not json"] {
+    for (bad, code) in [
+        (r#"{"fail":2}"#, "invalid_field"),
+        (r#"{"delayMs":[9,1]}"#, "invalid_field"),
+        (r#"{"drop":0.1}"#, "invalid_field"),
+        (r#"{"dup":"a"}"#, "invalid_field"),
+        ("not json", "malformed_json"),
+        ("[]", "malformed_json"),
+    ] {
         let reply = s.client.runner_post("/_local/faults", bad);
-        assert_eq!((reply.status, reply.code()), (400, "invalid_field"), "{bad}: {reply:?}");
+        assert_eq!((reply.status, reply.code()), (400, code), "{bad}: {reply:?}");
     }
+    assert_eq!(s.client.runner_get("/_local/faults").body["plan"]["fail"], 0.5, "a refused plan changes nothing");
     assert_eq!(s.client.runner_post("/_local/faults", "{}").body["plan"]["fail"], 0.0);
 }
 

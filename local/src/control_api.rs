@@ -240,11 +240,12 @@ pub(crate) async fn get_faults(State(shared): State<Arc<Shared>>) -> AxumRespons
 /// `POST /_local/faults {"dup":0.2,"fail":0.1,"delayMs":[0,200],"reorder":true,"publish":0.1,"calls":0.05,"seed":7}`:
 /// the plan from now on (`{}` turns every fault off); the counts go on.
 pub(crate) async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> AxumResponse {
-    let plan = serde_json::from_slice::<crate::faults::FaultPlan>(&body)
-        .map_err(|e| e.to_string())
-        .and_then(|plan| plan.check().map(|()| plan).map_err(|e| e.to_string()));
-    match plan {
-        Ok(plan) => {
+    let plan = match framework::http::json_object::<crate::faults::FaultPlan>(&body) {
+        Ok(plan) => plan,
+        Err(refused) => return error_response(refused.status, refused.code, &refused.message),
+    };
+    match plan.check() {
+        Ok(()) => {
             tracing::info!(?plan, "faults set");
             shared.control.faults.set_plan(plan);
             faults_answer(&shared)

@@ -67,15 +67,9 @@ struct SignIn {
 /// page signs in as anyone, as `local token` does on the command line (a
 /// developer's runner, on loopback only). Valid for a day.
 pub(crate) async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    let sign_in: SignIn = match serde_json::from_slice(&body) {
+    let sign_in: SignIn = match framework::http::json_object(&body) {
         Ok(sign_in) => sign_in,
-        Err(e) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                &format!("Expected {{\"sub\", \"staff\"?}}: {e}."),
-            );
-        }
+        Err(refused) => return error_response(refused.status, refused.code, &refused.message),
     };
     let sub = match framework::http::text_field("sub", &sign_in.sub, 64) {
         Ok(sub) => sub,

@@ -233,7 +233,14 @@ fn parse_groups(raw: &str) -> Vec<String> {
 
 /// The JSON body as `T`, or the contract's `400` naming the field at fault.
 pub fn body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> {
-    let bytes: &[u8] = request.body().as_ref();
+    json_object(request.body().as_ref())
+}
+
+/// Bytes that must hold one JSON object, as `T`: `malformed_json` for what
+/// is not JSON or not an object, `invalid_field` naming the field at fault
+/// for an object that is not a `T`. Routes read their bodies with it
+/// through [`body`]; the local runner's own endpoints with it directly.
+pub fn json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(ApiError::malformed_json)?;
     if !value.is_object() {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", "The body must be a JSON object."));
