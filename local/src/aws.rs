@@ -101,8 +101,12 @@ fn failed<E: std::fmt::Debug>(what: &str) -> impl Fn(E) -> String + '_ {
     move |e| format!("{what}: {e:?}")
 }
 
+/// A context's table, and its stream when the table has one.
+pub type TableAndStream = (Arc<dyn Table>, Option<Arc<dyn Stream>>);
+
 pub struct Provisioned {
-    pub tables: HashMap<String, (Arc<dyn Table>, Option<Arc<dyn Stream>>)>,
+    /// By the table's logical id.
+    pub tables: HashMap<String, TableAndStream>,
     pub queues: Arc<dyn Queues>,
 }
 

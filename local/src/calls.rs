@@ -72,11 +72,10 @@ impl framework::call::Remote for LocalRemote {
             let injected = {
                 let mut dice = self.dice.lock().unwrap_or_else(|p| p.into_inner());
                 let share = dice.plan().calls;
-                let fault = dice.roll(share).then(|| {
+                dice.roll(share).then(|| {
                     dice.injected().calls_failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     if dice.roll(0.5) { Injected::AnswerLost } else { Injected::Unreachable }
-                });
-                fault
+                })
             };
             if injected == Some(Injected::Unreachable) {
                 return Err(RemoteError::Unreachable(format!(

@@ -9,6 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use crate::calls::{CallControl, CallMode};
 
+/// `(system, context)`.
+type SystemContext = (String, String);
+
 /// Which contexts have their consumers stopped (`/_local/.../stop`), and
 /// how each context's internal functions answer calls (`/_local/.../calls`).
 #[derive(Default)]
@@ -16,7 +19,7 @@ pub(crate) struct Control {
     pub(crate) stopped: Mutex<HashSet<(String, String)>>,
     pub(crate) resumed: tokio::sync::Notify,
     /// One switch per context, shared with the remotes that call into it.
-    pub(crate) calls: Mutex<HashMap<(String, String), Arc<Mutex<CallControl>>>>,
+    pub(crate) calls: Mutex<HashMap<SystemContext, Arc<Mutex<CallControl>>>>,
     /// What `--faults` or `/_local/faults` asked to inject, and the counts.
     pub(crate) faults: Arc<crate::faults::Faults>,
 }

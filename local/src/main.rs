@@ -159,7 +159,7 @@ async fn serve(args: ServeArgs) -> std::process::ExitCode {
 #[cfg(feature = "aws")]
 async fn backend(aws: bool, prefix: String) -> Option<runner::Backend> {
     Some(if aws {
-        runner::Backend::Aws { config: aws_config::load_from_env().await, prefix }
+        runner::Backend::Aws { config: Box::new(aws_config::load_from_env().await), prefix }
     } else {
         runner::Backend::Embedded
     })

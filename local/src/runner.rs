@@ -63,7 +63,7 @@ pub enum Backend {
     /// DynamoDB, SNS and SQS at the SDK's endpoint; resources named
     /// `<prefix>-<system>-<LogicalId>` (the `aws` feature).
     #[cfg(feature = "aws")]
-    Aws { config: aws_config::SdkConfig, prefix: String },
+    Aws { config: Box<aws_config::SdkConfig>, prefix: String },
 }
 
 #[derive(Debug, thiserror::Error)]
