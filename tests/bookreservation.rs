@@ -192,6 +192,17 @@ fn the_live_board_streams_a_saga_step_by_step(backend: Backend) {
         saga.iter().any(|s| s["kind"] == "http" && s["name"] == "request-reservation" && s["outcome"] == "202"),
         "the command's answer is on the feed, in the saga its commit started: {shown:?}"
     );
+    // Each step is stamped when it began: the command before everything of
+    // its saga, and each policy before the event its own commit raised.
+    let at = |kind: &str, name: &str| -> String {
+        let step = saga.iter().find(|s| s["kind"] == kind && s["name"] == name).expect(name);
+        step["at"].as_str().expect("at").to_owned()
+    };
+    let command = at("http", "request-reservation");
+    assert!(saga.iter().all(|s| s["at"].as_str().unwrap() >= command.as_str()), "the command first: {saga:?}");
+    for (policy, raised) in [("reserve-stock", "StockReserved"), ("confirm-reservation", "Reserved")] {
+        assert!(at("consumer", policy) <= at("event", raised), "{policy} took its event before {raised}: {saga:?}");
+    }
     let all = steps.lock().unwrap().clone();
     let receipt = all.iter().find(|s| s["kind"] == "http" && s["name"] == "receive-stock").expect("receive-stock");
     assert_eq!(receipt["correlationId"], "isbn-1", "the stock's events are correlated by the book: {receipt}");

@@ -29,7 +29,9 @@ const BUFFER: usize = 4096;
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Step {
-    /// RFC 3339, milliseconds.
+    /// When the step began (RFC 3339, milliseconds): a request reached its
+    /// function, a batch was handed to its consumer, an event to its topic.
+    /// So a saga's steps in time order put each cause before its effects.
     pub(crate) at: String,
     pub(crate) system: String,
     pub(crate) context: String,
@@ -71,6 +73,11 @@ impl Feed {
     /// Whether anyone listens (build a step only then).
     pub(crate) fn watched(&self) -> bool {
         self.sender.receiver_count() > 0
+    }
+
+    /// Now, for a step about to begin, while someone watches.
+    pub(crate) fn stamp(&self) -> Option<String> {
+        self.watched().then(framework::now_rfc3339)
     }
 
     pub(crate) fn record(&self, step: Step) {
@@ -116,17 +123,20 @@ impl Feed {
         }
     }
 
-    /// A consumer's batch, one step per message. `absorbed` names an event
+    /// A consumer's batch, one step per message, each at `taken` (when the
+    /// batch was handed over; now if nobody watched then). `absorbed` names an event
     /// once for each delivery of it that the inbox absorbed: of several
     /// deliveries of one event in a batch, taken in turn, the first changed
     /// things and the later ones were absorbed.
     pub(crate) fn consumed(
         &self,
         consumer: &Consumer,
+        taken: Option<String>,
         received: &[Received],
         failed: Option<&HashSet<String>>,
         absorbed: Vec<String>,
     ) {
+        let taken = taken.unwrap_or_else(framework::now_rfc3339);
         let mut absorbed_left: HashMap<String, usize> = HashMap::new();
         for event_id in absorbed {
             *absorbed_left.entry(event_id).or_default() += 1;
@@ -144,7 +154,7 @@ impl Feed {
                         some
                     });
                 Step {
-                    at: framework::now_rfc3339(),
+                    at: taken.clone(),
                     system: consumer.system.clone(),
                     context: consumer.context.clone(),
                     kind: "consumer",

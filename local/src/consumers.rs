@@ -101,6 +101,7 @@ pub(crate) async fn consume(consumer: Arc<Consumer>, queues: Arc<dyn Queues>, sh
         }
         // Watched by the live board, the batch also tells which deliveries
         // its inbox absorbed.
+        let taken = shared.activity.stamp();
         let (response, absorbed) =
             match shared.activity.spawn((consumer.run)(batch, framework::queue::Deadline::none())).await {
                 Ok((response, seen)) => (Ok(response), seen.absorbed),
@@ -119,7 +120,7 @@ pub(crate) async fn consume(consumer: Arc<Consumer>, queues: Arc<dyn Queues>, sh
             }
         };
         if shared.activity.watched() {
-            shared.activity.consumed(&consumer, &received, failed.as_ref(), absorbed);
+            shared.activity.consumed(&consumer, taken, &received, failed.as_ref(), absorbed);
         }
         let Some(failed) = failed else { continue };
         settled = received

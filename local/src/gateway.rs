@@ -74,12 +74,12 @@ pub(crate) fn add_route(
 }
 
 impl HttpTarget {
-    /// The live board's step for an answer of this function, with the saga
-    /// its commits joined.
-    fn answered(&self, status: StatusCode, saga: Option<String>) {
+    /// The live board's step for an answer of this function to a request it
+    /// took at `taken`, with the saga its commits joined.
+    fn answered(&self, taken: Option<String>, status: StatusCode, saga: Option<String>) {
         if self.activity.watched() {
             self.activity.record(crate::activity::Step {
-                at: framework::now_rfc3339(),
+                at: taken.unwrap_or_else(framework::now_rfc3339),
                 system: self.system.clone(),
                 context: self.context.clone(),
                 kind: "http",
@@ -124,15 +124,16 @@ pub(crate) async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, 
     };
     // A panicking handler costs its request, not the runner. Watched by the
     // live board, it also tells which saga its commits joined.
+    let taken = target.activity.stamp();
     match target.activity.spawn((target.run)(request)).await {
         Ok((response, seen)) => {
             let (parts, body) = response.into_parts();
-            target.answered(parts.status, seen.correlations.into_iter().next());
+            target.answered(taken, parts.status, seen.correlations.into_iter().next());
             (parts.status, parts.headers, Bytes::copy_from_slice(body.as_ref())).into_response()
         }
         Err(e) => {
             tracing::error!(route = %target.route_key, error = %e, "handler panicked");
-            target.answered(StatusCode::INTERNAL_SERVER_ERROR, None);
+            target.answered(taken, StatusCode::INTERNAL_SERVER_ERROR, None);
             error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side.")
         }
     }
