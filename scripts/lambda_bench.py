@@ -39,15 +39,15 @@ import json
 import os
 import pathlib
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 
 import yaml
+
+from sam_local_check import free_port, wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SIZE_PROFILE = {"CARGO_PROFILE_RELEASE_OPT_LEVEL": "z", "CARGO_PROFILE_RELEASE_LTO": "fat",
@@ -56,23 +56,6 @@ PREFIX = "lambdabench"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 BATCH = 10
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url, what, within=30):
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"never: {what}")
 
 
 def stack(system):
@@ -270,13 +253,13 @@ def main():
 
 @contextlib.contextmanager
 def moto_server():
-    port = free_port()
+    port = free_port("127.0.0.1")
     moto = f"http://127.0.0.1:{port}"
     python = ROOT / ".venv" / "bin" / "python"
     server = subprocess.Popen([str(python), "scripts/moto_server.py", "-H", "127.0.0.1", "-p", str(port)],
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(moto, "moto answers")
+        wait_for(f"{moto}/moto-api/", "moto's server", 30)
         yield moto
     finally:
         server.terminate()
@@ -286,7 +269,7 @@ def moto_server():
 def provision(system, moto):
     """Tables, topic and queues of the system on moto, as the runner's `--aws` creates them."""
     runner = ROOT / "target" / "debug" / "local"
-    port = free_port()
+    port = free_port("127.0.0.1")
     with tempfile.TemporaryDirectory() as data:
         env = {**os.environ, "AWS_ENDPOINT_URL": moto, "AWS_ACCESS_KEY_ID": "bench",
                "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": REGION}
@@ -294,7 +277,7 @@ def provision(system, moto):
                                     system, "--aws", "--aws-prefix", PREFIX], cwd=ROOT, env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            wait_for(f"http://127.0.0.1:{port}/health", f"the runner provisions {system} on moto", within=60)
+            wait_for(f"http://127.0.0.1:{port}/health", f"the runner provisioning {system} on moto", 60)
             # Stopped so that the bench's stream records and queues are its own.
         finally:
             process.terminate()

@@ -75,11 +75,6 @@ impl Feed {
         self.sender.receiver_count() > 0
     }
 
-    /// Now, for a step about to begin, while someone watches.
-    pub(crate) fn stamp(&self) -> Option<String> {
-        self.watched().then(framework::now_rfc3339)
-    }
-
     pub(crate) fn record(&self, step: Step) {
         // No listener since `watched` was asked: nothing to do.
         let _ = self.sender.send(Arc::new(step));
@@ -110,16 +105,17 @@ impl Feed {
     /// Runs an invocation on a task of its own (a panic costs the
     /// invocation, not the runner); while someone watches, inside
     /// [`framework::witness::watch`], so that its commits tell which saga
-    /// they joined and which deliveries the inbox absorbed.
-    pub(crate) fn spawn<F>(&self, invocation: F) -> tokio::task::JoinHandle<(F::Output, Seen)>
+    /// they joined and which deliveries the inbox absorbed, and with the
+    /// time it began (its step's `at`).
+    pub(crate) fn spawn<F>(&self, invocation: F) -> (Option<String>, tokio::task::JoinHandle<(F::Output, Seen)>)
     where
         F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
     {
         if self.watched() {
-            tokio::spawn(framework::witness::watch(invocation))
+            (Some(framework::now_rfc3339()), tokio::spawn(framework::witness::watch(invocation)))
         } else {
-            tokio::spawn(async move { (invocation.await, Seen::default()) })
+            (None, tokio::spawn(async move { (invocation.await, Seen::default()) }))
         }
     }
 

@@ -101,12 +101,11 @@ pub(crate) async fn consume(consumer: Arc<Consumer>, queues: Arc<dyn Queues>, sh
         }
         // Watched by the live board, the batch also tells which deliveries
         // its inbox absorbed.
-        let taken = shared.activity.stamp();
-        let (response, absorbed) =
-            match shared.activity.spawn((consumer.run)(batch, framework::queue::Deadline::none())).await {
-                Ok((response, seen)) => (Ok(response), seen.absorbed),
-                Err(e) => (Err(e), Vec::new()),
-            };
+        let (taken, run) = shared.activity.spawn((consumer.run)(batch, framework::queue::Deadline::none()));
+        let (response, absorbed) = match run.await {
+            Ok((response, seen)) => (Ok(response), seen.absorbed),
+            Err(e) => (Err(e), Vec::new()),
+        };
         let failed: Option<HashSet<String>> = match response {
             Ok(response) if consumer.partial_failures => {
                 Some(response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect())

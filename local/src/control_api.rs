@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::calls::{CallControl, CallMode};
-use crate::gateway::{error_response, refused_after_reading};
+use crate::gateway::{error_response, refusal, refused_after_reading};
 use crate::runner::Shared;
 
 #[derive(serde::Deserialize, Default)]
@@ -242,7 +242,7 @@ pub(crate) async fn get_faults(State(shared): State<Arc<Shared>>) -> AxumRespons
 pub(crate) async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> AxumResponse {
     let plan = match framework::http::json_object::<crate::faults::FaultPlan>(&body) {
         Ok(plan) => plan,
-        Err(refused) => return error_response(refused.status, refused.code, &refused.message),
+        Err(refused) => return refusal(&refused),
     };
     match plan.check() {
         Ok(()) => {

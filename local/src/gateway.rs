@@ -101,8 +101,7 @@ pub(crate) async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, 
     // answer, and a client that pooled it fails its next request on it.
     let Some(body) = read_body(body).await else {
         // Refused before it is read whole, as the function would refuse it.
-        let refused = framework::http::ApiError::payload_too_large();
-        return closing(error_response(refused.status, refused.code, &refused.message));
+        return closing(refusal(&framework::http::ApiError::payload_too_large()));
     };
     let authorization = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
     let claims = match target.authorizer.authorize(authorization) {
@@ -124,8 +123,8 @@ pub(crate) async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, 
     };
     // A panicking handler costs its request, not the runner. Watched by the
     // live board, it also tells which saga its commits joined.
-    let taken = target.activity.stamp();
-    match target.activity.spawn((target.run)(request)).await {
+    let (taken, run) = target.activity.spawn((target.run)(request));
+    match run.await {
         Ok((response, seen)) => {
             let (parts, body) = response.into_parts();
             target.answered(taken, parts.status, seen.correlations.into_iter().next());
@@ -185,6 +184,11 @@ pub(crate) fn api_gateway_event(
 
 pub(crate) fn error_response(status: StatusCode, code: &str, message: &str) -> AxumResponse {
     (status, axum::Json(json!({"error": {"code": code, "message": message}}))).into_response()
+}
+
+/// A framework refusal as the runner answers it.
+pub(crate) fn refusal(refused: &framework::http::ApiError) -> AxumResponse {
+    error_response(refused.status, refused.code, &refused.message)
 }
 
 pub(crate) async fn method_not_allowed(request: AxumRequest) -> AxumResponse {
