@@ -170,6 +170,13 @@ struct Row {
     sent_at: u64,
 }
 
+/// The visible messages, oldest first by row, skipping those in flight: a
+/// queue holds few messages in flight (pollers x batch size), so no index is
+/// kept; each one would cost its own page writes on every send, receive and
+/// delete.
+const RECEIVE: &str = "SELECT receipt, message_id, body, event_type, receive_count, sent_at FROM messages
+     WHERE visible_at <= ?1 ORDER BY receipt LIMIT ?2";
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS messages (
     receipt INTEGER PRIMARY KEY, message_id TEXT NOT NULL,
@@ -350,14 +357,7 @@ impl Broker {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             delete_in(&tx, settled)?;
             let candidates: Vec<Received> = tx
-                .prepare_cached(
-                    // Oldest first by row, skipping those in flight: a queue
-                    // holds few messages in flight (pollers x batch size), so
-                    // no index is kept; each one would cost its own page
-                    // writes on every send, receive and delete.
-                    "SELECT receipt, message_id, body, event_type, receive_count, sent_at FROM messages
-                     WHERE visible_at <= ?1 ORDER BY receipt LIMIT ?2",
-                )?
+                .prepare_cached(RECEIVE)?
                 .query_map(params![now, max as i64], |r| {
                     let message_id: String = r.get(1)?;
                     Ok(Received {
@@ -462,5 +462,42 @@ impl Publisher for Broker {
     fn publish<'a>(&'a self, events: &'a [Envelope]) -> BoxFuture<'a, Result<(), PublishError>> {
         let result = self.publish_events(events).map_err(|e| PublishError { first_failed: 0, reason: e.to_string() });
         Box::pin(std::future::ready(result))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receiving_batches_reuses_its_prepared_statement() {
+        let broker = Broker::open(
+            None,
+            "arn:aws:sns:local:000000000000:test-events",
+            vec![QueueSpec { name: "q".into(), dead_letter: None }],
+            vec![Subscription { queue: "q".into(), event_types: None, raw: true }],
+        )
+        .unwrap();
+        let events: Vec<Envelope> = (0..30)
+            .map(|n| Envelope {
+                event_id: format!("e{n}"),
+                event_type: "Reserved".into(),
+                source: "stock".into(),
+                occurred_at: "2026-11-22T07:00:00.000Z".into(),
+                correlation_id: "c1".into(),
+                version: 1,
+                data: serde_json::json!({}),
+            })
+            .collect();
+        broker.publish_events(&events).unwrap();
+        let mut settled = Vec::new();
+        for max in [1, 2, 3, 4, 5, 10, 5] {
+            let received = broker.receive("q", &settled, max, 30_000).unwrap();
+            assert_eq!(received.len(), max);
+            settled = received.into_iter().map(|m| m.receipt).collect();
+        }
+        let queue = broker.queue("q").unwrap();
+        let reprepared = queue.lock().prepare_cached(RECEIVE).unwrap().get_status(rusqlite::StatementStatus::RePrepare);
+        assert_eq!(reprepared, 0);
     }
 }
