@@ -101,11 +101,18 @@ fn unavailable(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-/// A transaction waiting for its group commit, and where its result goes.
+/// Work waiting for its group commit, and where its result goes.
 struct Queued {
-    ops: Vec<WriteOp>,
-    bodies: Vec<Option<String>>,
+    work: Work,
     reply: std::sync::mpsc::SyncSender<Result<(), StoreError>>,
+}
+
+enum Work {
+    /// A transaction: its writes, and the puts' bodies serialized.
+    Transaction { ops: Vec<WriteOp>, bodies: Vec<Option<String>> },
+    /// The relay's acknowledgement: the stream up to `sequence` and the
+    /// outbox items it published are forgotten.
+    Acknowledge { sequence: u64, relayed: Vec<Key> },
 }
 
 impl SqliteTable {
@@ -183,8 +190,15 @@ impl SqliteTable {
                 _ => None,
             })
             .collect();
+        self.commit_with_group(Work::Transaction { ops, bodies })
+    }
+
+    /// Queues `work` for the next group commit, takes the lock and commits
+    /// what is queued; returns once `work` is committed (by this writer or
+    /// by another that held the lock first).
+    fn commit_with_group(&self, work: Work) -> Result<(), StoreError> {
         let (reply, result) = std::sync::mpsc::sync_channel(1);
-        self.queued.lock().unwrap_or_else(|p| p.into_inner()).push(Queued { ops, bodies, reply });
+        self.queued.lock().unwrap_or_else(|p| p.into_inner()).push(Queued { work, reply });
         {
             let mut conn = self.lock();
             let group = std::mem::take(&mut *self.queued.lock().unwrap_or_else(|p| p.into_inner()));
@@ -201,7 +215,11 @@ impl SqliteTable {
         let committed = (|| -> Result<(), String> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| e.to_string())?;
             for queued in &group {
-                match self.apply(&tx, &queued.ops, &queued.bodies) {
+                let outcome = match &queued.work {
+                    Work::Transaction { ops, bodies } => self.apply(&tx, ops, bodies),
+                    Work::Acknowledge { sequence, relayed } => forget(&tx, *sequence, relayed),
+                };
+                match outcome {
                     // A refused condition is found before anything of its
                     // transaction is written: the others go on.
                     outcome @ (Ok(()) | Err(StoreError::ConditionFailed { .. })) => outcomes.push(outcome),
@@ -214,7 +232,11 @@ impl SqliteTable {
         })();
         match committed {
             Ok(()) => {
-                let any_applied = outcomes.iter().any(Result::is_ok);
+                // New changes for the stream's reader (its own acknowledgement is none).
+                let any_applied = group
+                    .iter()
+                    .zip(&outcomes)
+                    .any(|(queued, outcome)| matches!(queued.work, Work::Transaction { .. }) && outcome.is_ok());
                 for (queued, outcome) in group.into_iter().zip(outcomes) {
                     let _ = queued.reply.send(outcome);
                 }
@@ -307,17 +329,11 @@ impl SqliteTable {
 
     /// Forgets the stream up to `sequence` once it has been relayed, and
     /// removes the relayed outbox items (what DynamoDB's TTL does on AWS).
-    /// Neither removal is itself a stream record.
+    /// Neither removal is itself a stream record. It joins the next group
+    /// commit: under load the pages it changes (the stream's head, the
+    /// outbox's) are the ones the transactions committed with it write anyway.
     pub fn acknowledge(&self, sequence: u64, relayed: &[Key]) -> Result<(), StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction().map_err(unavailable)?;
-        tx.execute("DELETE FROM stream WHERE sequence <= ?1", params![sequence]).map_err(unavailable)?;
-        for key in relayed {
-            tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
-                .and_then(|mut s| s.execute(params![key.pk, key.sk]))
-                .map_err(unavailable)?;
-        }
-        tx.commit().map_err(unavailable)
+        self.commit_with_group(Work::Acknowledge { sequence, relayed: relayed.to_vec() })
     }
 
     /// Every item, for inspection and invariant checks.
@@ -357,6 +373,19 @@ fn query_sql(index: &Index, forward: bool) -> String {
          WHERE {pk_col} = ?1 AND (?2 IS NULL OR substr({sk_col}, 1, length(?2)) = ?2) AND {start}
          ORDER BY {order_by} LIMIT ?3"
     )
+}
+
+/// The relay's acknowledgement, inside a group commit.
+fn forget(tx: &Connection, sequence: u64, relayed: &[Key]) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM stream WHERE sequence <= ?1")
+        .and_then(|mut s| s.execute(params![sequence]))
+        .map_err(unavailable)?;
+    for key in relayed {
+        tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
+            .and_then(|mut s| s.execute(params![key.pk, key.sk]))
+            .map_err(unavailable)?;
+    }
+    Ok(())
 }
 
 /// A row as SQLite holds it; its body is parsed by [`RawItem::parse`].
@@ -418,6 +447,27 @@ mod tests {
 
     fn reprepared(table: &SqliteTable, sql: &str) -> i32 {
         table.lock().prepare_cached(sql).expect("cached").get_status(StatementStatus::RePrepare)
+    }
+
+    fn outbox_put(id: &str) -> WriteOp {
+        let item = Item::new(Key::new(format!("OUTBOX#{id}"), "EVENT"), 1, json!({"eventId": id}));
+        WriteOp::Put { item, condition: framework::store::Condition::NotExists }
+    }
+
+    #[test]
+    fn an_acknowledgement_forgets_the_relayed_changes_and_their_outbox_items_only() {
+        let table = SqliteTable::open_with(None, StreamCapture::PutsWithPrefix("OUTBOX#".into())).unwrap();
+        table.transact_now(vec![outbox_put("e1"), outbox_put("e2")]).unwrap();
+        let relayed = table.read_now(0, 10).unwrap();
+        assert_eq!(relayed.len(), 2);
+        // Committed after the relay read: not acknowledged with it.
+        table.transact_now(vec![outbox_put("e3")]).unwrap();
+        let keys: Vec<Key> = relayed.iter().map(|c| c.key.clone()).collect();
+        table.acknowledge(relayed[1].sequence, &keys).unwrap();
+        let left: Vec<String> = table.read_now(0, 10).unwrap().into_iter().map(|c| c.key.pk).collect();
+        assert_eq!(left, ["OUTBOX#e3"]);
+        let items: Vec<String> = table.scan().unwrap().into_iter().map(|i| i.key.pk).collect();
+        assert_eq!(items, ["OUTBOX#e3"], "the relayed outbox items are gone, the other stays");
     }
 
     /// A statement parsed again on every use cost the runner an eighth of
