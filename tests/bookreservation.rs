@@ -226,18 +226,23 @@ fn the_page_signs_in_with_a_token_the_runner_mints(backend: Backend) {
     let refused =
         w.client.post_json("/stocks", Some(&customer), &json!({"bookId": "b-1", "title": "Dune", "quantity": 1}));
     assert_eq!((refused.status, refused.code()), (403, "forbidden"));
-    for (bad, code) in [
-        (r#"{"sub": ""}"#, "invalid_field"),
-        (r#"{"sub": "   "}"#, "invalid_field"),
-        (r#"{"staff": true}"#, "invalid_field"),
-        (r#"{"sub": 7}"#, "invalid_field"),
-        (r#"{"sub": "a", "staff": "yes"}"#, "invalid_field"),
-        (r#"{"sub": "a", "groups": ["staff"]}"#, "invalid_field"),
-        ("[]", "malformed_json"),
-        (r#"{"sub": "a""#, "malformed_json"),
+    // The field at fault is named, as a route's refusal names it.
+    for (bad, code, field) in [
+        (r#"{"sub": ""}"#, "invalid_field", json!("sub")),
+        (r#"{"sub": "   "}"#, "invalid_field", json!("sub")),
+        (r#"{"staff": true}"#, "invalid_field", json!("sub")),
+        (r#"{"sub": 7}"#, "invalid_field", json!("sub")),
+        (r#"{"sub": "a", "staff": "yes"}"#, "invalid_field", json!("staff")),
+        (r#"{"sub": "a", "groups": ["staff"]}"#, "invalid_field", json!("groups")),
+        ("[]", "malformed_json", Value::Null),
+        (r#"{"sub": "a""#, "malformed_json", Value::Null),
     ] {
         let reply = w.client.runner_post("/_local/token", bad);
-        assert_eq!((reply.status, reply.code()), (400, code), "{bad}: {reply:?}");
+        assert_eq!(
+            (reply.status, reply.code(), &reply.body["error"]["field"]),
+            (400, code, &field),
+            "{bad}: {reply:?}"
+        );
         assert!(reply.body["token"].is_null(), "{bad}: no token");
     }
 }

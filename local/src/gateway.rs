@@ -126,9 +126,8 @@ pub(crate) async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, 
     let (taken, run) = target.activity.spawn((target.run)(request));
     match run.await {
         Ok((response, seen)) => {
-            let (parts, body) = response.into_parts();
-            target.answered(taken, parts.status, seen.correlations.into_iter().next());
-            (parts.status, parts.headers, Bytes::copy_from_slice(body.as_ref())).into_response()
+            target.answered(taken, response.status(), seen.correlations.into_iter().next());
+            from_lambda(response)
         }
         Err(e) => {
             tracing::error!(route = %target.route_key, error = %e, "handler panicked");
@@ -186,9 +185,16 @@ pub(crate) fn error_response(status: StatusCode, code: &str, message: &str) -> A
     (status, axum::Json(json!({"error": {"code": code, "message": message}}))).into_response()
 }
 
-/// A framework refusal as the runner answers it.
+/// A framework refusal as the runner answers it: the same body and headers
+/// a function's refusal has (the field at fault of a `400`, `Retry-After`).
 pub(crate) fn refusal(refused: &framework::http::ApiError) -> AxumResponse {
-    error_response(refused.status, refused.code, &refused.message)
+    from_lambda(refused.clone().into_response())
+}
+
+/// A function's answer as the runner's.
+fn from_lambda(response: lambda_http::Response<lambda_http::Body>) -> AxumResponse {
+    let (parts, body) = response.into_parts();
+    (parts.status, parts.headers, Bytes::copy_from_slice(body.as_ref())).into_response()
 }
 
 pub(crate) async fn method_not_allowed(request: AxumRequest) -> AxumResponse {
