@@ -149,13 +149,11 @@ impl Stream for EmbeddedStream {
     }
 
     fn acknowledge<'a>(&'a self, changes: &'a [Change]) -> BoxFuture<'a, Result<(), String>> {
-        let result = match changes.last() {
-            None => Ok(()),
-            Some(last) => {
-                self.0.acknowledge(last.sequence, &framework::relay::outbox_keys(changes)).map_err(|e| e.to_string())
-            }
-        };
-        Box::pin(std::future::ready(result))
+        Box::pin(async move {
+            let Some(last) = changes.last() else { return Ok(()) };
+            let relayed = framework::relay::outbox_keys(changes);
+            self.0.acknowledge(last.sequence, &relayed).await.map_err(|e| e.to_string())
+        })
     }
 
     fn committed(&self) -> Option<Arc<Notify>> {

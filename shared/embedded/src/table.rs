@@ -8,7 +8,7 @@
 //! commits, which is the trade a local runner can make.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use framework::store::{
     BoxFuture, Change, ChangeStream, Index, Item, Key, Query, StoreError, Table, WriteOp, validate_transaction,
@@ -45,7 +45,10 @@ impl StreamCapture {
 }
 
 pub struct SqliteTable {
-    conn: Mutex<Connection>,
+    /// Waited for without holding a thread: a reader or a writer queued
+    /// behind a commit (and a checkpoint's `fsync`) leaves its worker free
+    /// for other tasks.
+    conn: tokio::sync::Mutex<Connection>,
     /// Transactions waiting for the next group commit.
     queued: Mutex<Vec<Queued>>,
     capture: StreamCapture,
@@ -104,7 +107,7 @@ fn unavailable(e: rusqlite::Error) -> StoreError {
 /// Work waiting for its group commit, and where its result goes.
 struct Queued {
     work: Work,
-    reply: std::sync::mpsc::SyncSender<Result<(), StoreError>>,
+    reply: tokio::sync::oneshot::Sender<Result<(), StoreError>>,
 }
 
 enum Work {
@@ -125,22 +128,35 @@ impl SqliteTable {
     pub fn open_with(path: Option<&Path>, capture: StreamCapture) -> Result<Self, StoreError> {
         let conn = open_connection(path).map_err(unavailable)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
-        Ok(Self { conn: Mutex::new(conn), queued: Mutex::new(Vec::new()), capture, committed: Arc::new(Notify::new()) })
+        Ok(Self {
+            conn: tokio::sync::Mutex::new(conn),
+            queued: Mutex::new(Vec::new()),
+            capture,
+            committed: Arc::new(Notify::new()),
+        })
     }
 
     pub fn committed(&self) -> Arc<Notify> {
         self.committed.clone()
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave a half transaction
-        // behind (SQLite rolls back), so a poisoned lock is still usable.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// The connection, once every transaction queued for a group commit is
+    /// committed: whoever takes the lock next commits them, so a writer that
+    /// stopped waiting (its future dropped) never leaves its transaction
+    /// behind. A panic while holding the connection cannot leave a half
+    /// transaction (SQLite rolls back), and tokio's lock is not poisoned by one.
+    async fn lock(&self) -> tokio::sync::MutexGuard<'_, Connection> {
+        let mut conn = self.conn.lock().await;
+        let group = std::mem::take(&mut *self.queued.lock().unwrap_or_else(|p| p.into_inner()));
+        if !group.is_empty() {
+            self.commit_group(&mut conn, group);
+        }
+        conn
     }
 
-    fn get_now(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+    async fn get_now(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         let row = {
-            let conn = self.lock();
+            let conn = self.lock().await;
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM items WHERE pk = ?1 AND sk = ?2",
@@ -152,14 +168,14 @@ impl SqliteTable {
         row.map(RawItem::parse).transpose()
     }
 
-    fn query_now(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+    async fn query_now(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
         let sql = query_sql(&query.index, query.forward);
         let limit = query.limit.map_or(-1, |l| l as i64);
         let cursor = query.after.as_ref();
         let index_sk = cursor.and_then(|c| c.index.as_ref()).map(|k| k.sk.clone());
         let (item_pk, item_sk) = (cursor.map(|c| c.key.pk.clone()), cursor.map(|c| c.key.sk.clone()));
         let rows: Vec<RawItem> = {
-            let conn = self.lock();
+            let conn = self.lock().await;
             let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
             let read = |row: &rusqlite::Row<'_>| RawItem::read(row, 0);
             let rows = match query.index {
@@ -180,7 +196,7 @@ impl SqliteTable {
     /// that several of them touch (the stream's tail, an index leaf) go to
     /// the WAL once per group instead of once per transaction. Results are
     /// handed out only after the commit.
-    fn transact_now(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+    async fn transact_now(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         validate_transaction(&ops)?;
         // Serialized before taking the lock: other writers wait only for SQLite.
         let bodies: Vec<Option<String>> = ops
@@ -190,24 +206,19 @@ impl SqliteTable {
                 _ => None,
             })
             .collect();
-        self.commit_with_group(Work::Transaction { ops, bodies })
+        self.commit_with_group(Work::Transaction { ops, bodies }).await
     }
 
     /// Queues `work` for the next group commit, takes the lock and commits
     /// what is queued; returns once `work` is committed (by this writer or
     /// by another that held the lock first).
-    fn commit_with_group(&self, work: Work) -> Result<(), StoreError> {
-        let (reply, result) = std::sync::mpsc::sync_channel(1);
+    async fn commit_with_group(&self, work: Work) -> Result<(), StoreError> {
+        let (reply, result) = tokio::sync::oneshot::channel();
         self.queued.lock().unwrap_or_else(|p| p.into_inner()).push(Queued { work, reply });
-        {
-            let mut conn = self.lock();
-            let group = std::mem::take(&mut *self.queued.lock().unwrap_or_else(|p| p.into_inner()));
-            if !group.is_empty() {
-                self.commit_group(&mut conn, group);
-            }
-        }
-        // Ours was in this group or in one committed before we got the lock.
-        result.recv().unwrap_or_else(|_| Err(StoreError::Unavailable("a group commit was abandoned".into())))
+        // Taking the lock commits what is queued: ours, in this group or in
+        // one committed before we got the lock.
+        drop(self.lock().await);
+        result.await.unwrap_or_else(|_| Err(StoreError::Unavailable("a group commit was abandoned".into())))
     }
 
     fn commit_group(&self, conn: &mut Connection, group: Vec<Queued>) {
@@ -301,10 +312,10 @@ impl SqliteTable {
         Ok(())
     }
 
-    fn read_now(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
+    async fn read_now(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows: Vec<(u64, Key, Option<RawItem>)> = {
-            let conn = self.lock();
+            let conn = self.lock().await;
             let mut stmt = conn.prepare_cached(READ_STREAM).map_err(unavailable)?;
             stmt.query_map(params![after, limit], |row| {
                 let sequence: u64 = row.get(0)?;
@@ -332,14 +343,14 @@ impl SqliteTable {
     /// Neither removal is itself a stream record. It joins the next group
     /// commit: under load the pages it changes (the stream's head, the
     /// outbox's) are the ones the transactions committed with it write anyway.
-    pub fn acknowledge(&self, sequence: u64, relayed: &[Key]) -> Result<(), StoreError> {
-        self.commit_with_group(Work::Acknowledge { sequence, relayed: relayed.to_vec() })
+    pub async fn acknowledge(&self, sequence: u64, relayed: &[Key]) -> Result<(), StoreError> {
+        self.commit_with_group(Work::Acknowledge { sequence, relayed: relayed.to_vec() }).await
     }
 
     /// Every item, for inspection and invariant checks.
-    pub fn scan(&self) -> Result<Vec<Item>, StoreError> {
+    pub async fn scan(&self) -> Result<Vec<Item>, StoreError> {
         let rows: Vec<RawItem> = {
-            let conn = self.lock();
+            let conn = self.lock().await;
             let mut stmt = conn
                 .prepare_cached("SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM items ORDER BY pk, sk")
                 .map_err(unavailable)?;
@@ -421,32 +432,34 @@ impl RawItem {
 
 impl Table for SqliteTable {
     fn get<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<Option<Item>, StoreError>> {
-        Box::pin(std::future::ready(self.get_now(key)))
+        Box::pin(self.get_now(key))
     }
 
     fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Vec<Item>, StoreError>> {
-        Box::pin(std::future::ready(self.query_now(query)))
+        Box::pin(self.query_now(query))
     }
 
     fn transact(&self, ops: Vec<WriteOp>) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(std::future::ready(self.transact_now(ops)))
+        Box::pin(self.transact_now(ops))
     }
 }
 
 impl ChangeStream for SqliteTable {
     fn read(&self, after: u64, limit: usize) -> BoxFuture<'_, Result<Vec<Change>, StoreError>> {
-        Box::pin(std::future::ready(self.read_now(after, limit)))
+        Box::pin(self.read_now(after, limit))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use rusqlite::StatementStatus;
     use serde_json::json;
 
     fn reprepared(table: &SqliteTable, sql: &str) -> i32 {
-        table.lock().prepare_cached(sql).expect("cached").get_status(StatementStatus::RePrepare)
+        table.conn.blocking_lock().prepare_cached(sql).expect("cached").get_status(StatementStatus::RePrepare)
     }
 
     fn outbox_put(id: &str) -> WriteOp {
@@ -454,20 +467,32 @@ mod tests {
         WriteOp::Put { item, condition: framework::store::Condition::NotExists }
     }
 
-    #[test]
-    fn an_acknowledgement_forgets_the_relayed_changes_and_their_outbox_items_only() {
+    #[tokio::test]
+    async fn an_acknowledgement_forgets_the_relayed_changes_and_their_outbox_items_only() {
         let table = SqliteTable::open_with(None, StreamCapture::PutsWithPrefix("OUTBOX#".into())).unwrap();
-        table.transact_now(vec![outbox_put("e1"), outbox_put("e2")]).unwrap();
-        let relayed = table.read_now(0, 10).unwrap();
+        table.transact_now(vec![outbox_put("e1"), outbox_put("e2")]).await.unwrap();
+        let relayed = table.read_now(0, 10).await.unwrap();
         assert_eq!(relayed.len(), 2);
         // Committed after the relay read: not acknowledged with it.
-        table.transact_now(vec![outbox_put("e3")]).unwrap();
+        table.transact_now(vec![outbox_put("e3")]).await.unwrap();
         let keys: Vec<Key> = relayed.iter().map(|c| c.key.clone()).collect();
-        table.acknowledge(relayed[1].sequence, &keys).unwrap();
-        let left: Vec<String> = table.read_now(0, 10).unwrap().into_iter().map(|c| c.key.pk).collect();
+        table.acknowledge(relayed[1].sequence, &keys).await.unwrap();
+        let left: Vec<String> = table.read_now(0, 10).await.unwrap().into_iter().map(|c| c.key.pk).collect();
         assert_eq!(left, ["OUTBOX#e3"]);
-        let items: Vec<String> = table.scan().unwrap().into_iter().map(|i| i.key.pk).collect();
+        let items: Vec<String> = table.scan().await.unwrap().into_iter().map(|i| i.key.pk).collect();
         assert_eq!(items, ["OUTBOX#e3"], "the relayed outbox items are gone, the other stays");
+    }
+
+    #[tokio::test]
+    async fn a_transaction_whose_writer_stopped_waiting_is_committed_by_the_next_to_take_the_table() {
+        let table = SqliteTable::open(None).unwrap();
+        let held = table.conn.lock().await;
+        // Queued behind the holder, then given up on.
+        let gave_up = tokio::time::timeout(Duration::from_millis(20), table.transact_now(vec![outbox_put("e1")])).await;
+        assert!(gave_up.is_err(), "the writer was still waiting for the table");
+        drop(held);
+        let key = Key::new("OUTBOX#e1", "EVENT");
+        assert!(table.get_now(&key).await.unwrap().is_some(), "the next reader committed it first");
     }
 
     /// A statement parsed again on every use cost the runner an eighth of
@@ -475,23 +500,31 @@ mod tests {
     #[test]
     fn reads_with_a_limit_reuse_their_prepared_statements() {
         let table = SqliteTable::open(None).expect("opens");
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         for n in 0..20u64 {
             let mut item = Item::new(Key::new("Car#1", format!("s{n:02}")), 1, json!({"n": n}));
             item.index = Some(Key::new("ByModel#Avante", format!("{n:02}")));
-            table.transact_now(vec![WriteOp::Put { item, condition: framework::store::Condition::Always }]).unwrap();
+            runtime
+                .block_on(
+                    table.transact_now(vec![WriteOp::Put { item, condition: framework::store::Condition::Always }]),
+                )
+                .unwrap();
         }
         for limit in 1..=20usize {
-            assert_eq!(table.read_now(0, limit).unwrap().len(), limit);
+            assert_eq!(runtime.block_on(table.read_now(0, limit)).unwrap().len(), limit);
             for (query, prefix) in [(Query::partition("Car#1"), "s1"), (Query::index("ByModel#Avante"), "1")] {
-                assert_eq!(table.query_now(&query.clone().limit(limit)).unwrap().len(), limit);
-                assert_eq!(table.query_now(&query.clone().newest_first().limit(limit)).unwrap().len(), limit);
+                assert_eq!(runtime.block_on(table.query_now(&query.clone().limit(limit))).unwrap().len(), limit);
+                assert_eq!(
+                    runtime.block_on(table.query_now(&query.clone().newest_first().limit(limit))).unwrap().len(),
+                    limit
+                );
                 let prefixed = Query { sk_prefix: Some(prefix.into()), ..query.clone() };
-                assert_eq!(table.query_now(&prefixed.limit(limit)).unwrap().len(), limit.min(10));
+                assert_eq!(runtime.block_on(table.query_now(&prefixed.limit(limit))).unwrap().len(), limit.min(10));
                 // Page by page to the end.
                 let mut read = 0;
                 let mut page = query.clone().limit(limit);
                 loop {
-                    let items = table.query_now(&page).unwrap();
+                    let items = runtime.block_on(table.query_now(&page)).unwrap();
                     read += items.len();
                     let Some(last) = items.last().filter(|_| items.len() == limit) else { break };
                     page.after = Some(framework::store::Cursor::after(last, page.index));
