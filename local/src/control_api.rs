@@ -242,7 +242,7 @@ pub(crate) async fn get_faults(State(shared): State<Arc<Shared>>) -> AxumRespons
 pub(crate) async fn set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> AxumResponse {
     let plan = match framework::http::json_object::<crate::faults::FaultPlan>(&body) {
         Ok(plan) => plan,
-        Err(refused) => return refusal(&refused),
+        Err(refused) => return refusal(refused),
     };
     match plan.check() {
         Ok(()) => {

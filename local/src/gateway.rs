@@ -101,7 +101,7 @@ pub(crate) async fn invoke_http(target: Arc<HttpTarget>, params: RawPathParams, 
     // answer, and a client that pooled it fails its next request on it.
     let Some(body) = read_body(body).await else {
         // Refused before it is read whole, as the function would refuse it.
-        return closing(refusal(&framework::http::ApiError::payload_too_large()));
+        return closing(refusal(framework::http::ApiError::payload_too_large()));
     };
     let authorization = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
     let claims = match target.authorizer.authorize(authorization) {
@@ -181,14 +181,15 @@ pub(crate) fn api_gateway_event(
     })
 }
 
-pub(crate) fn error_response(status: StatusCode, code: &str, message: &str) -> AxumResponse {
-    (status, axum::Json(json!({"error": {"code": code, "message": message}}))).into_response()
+/// The contract's error, in the framework's one rendering of it.
+pub(crate) fn error_response(status: StatusCode, code: &'static str, message: &str) -> AxumResponse {
+    refusal(framework::http::ApiError::new(status, code, message))
 }
 
 /// A framework refusal as the runner answers it: the same body and headers
 /// a function's refusal has (the field at fault of a `400`, `Retry-After`).
-pub(crate) fn refusal(refused: &framework::http::ApiError) -> AxumResponse {
-    from_lambda(refused.clone().into_response())
+pub(crate) fn refusal(refused: framework::http::ApiError) -> AxumResponse {
+    from_lambda(refused.into_response())
 }
 
 /// A function's answer as the runner's.
@@ -213,7 +214,7 @@ pub(crate) async fn unknown_route(request: AxumRequest) -> AxumResponse {
 pub(crate) async fn refused_after_reading(
     request: AxumRequest,
     status: StatusCode,
-    code: &str,
+    code: &'static str,
     message: &str,
 ) -> AxumResponse {
     let response = error_response(status, code, message);

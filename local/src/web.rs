@@ -69,11 +69,11 @@ struct SignIn {
 pub(crate) async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let sign_in: SignIn = match framework::http::json_object(&body) {
         Ok(sign_in) => sign_in,
-        Err(refused) => return refusal(&refused),
+        Err(refused) => return refusal(refused),
     };
     let sub = match framework::http::text_field("sub", &sign_in.sub, 64) {
         Ok(sub) => sub,
-        Err(refused) => return refusal(&refused),
+        Err(refused) => return refusal(refused),
     };
     let groups = if sign_in.staff { vec![framework::http::STAFF_GROUP.to_owned()] } else { Vec::new() };
     axum::Json(json!({"token": shared.authorizer.mint(&sub, &groups, 24 * 3600), "sub": sub, "staff": sign_in.staff}))

@@ -154,7 +154,7 @@ impl SqliteTable {
         conn
     }
 
-    async fn get_now(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+    async fn read_item(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         let row = {
             let conn = self.lock().await;
             let mut stmt = conn
@@ -168,7 +168,7 @@ impl SqliteTable {
         row.map(RawItem::parse).transpose()
     }
 
-    async fn query_now(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+    async fn read_query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
         let sql = query_sql(&query.index, query.forward);
         let limit = query.limit.map_or(-1, |l| l as i64);
         let cursor = query.after.as_ref();
@@ -196,7 +196,7 @@ impl SqliteTable {
     /// that several of them touch (the stream's tail, an index leaf) go to
     /// the WAL once per group instead of once per transaction. Results are
     /// handed out only after the commit.
-    async fn transact_now(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+    async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         validate_transaction(&ops)?;
         // Serialized before taking the lock: other writers wait only for SQLite.
         let bodies: Vec<Option<String>> = ops
@@ -312,7 +312,7 @@ impl SqliteTable {
         Ok(())
     }
 
-    async fn read_now(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
+    async fn read_stream(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows: Vec<(u64, Key, Option<RawItem>)> = {
             let conn = self.lock().await;
@@ -432,21 +432,21 @@ impl RawItem {
 
 impl Table for SqliteTable {
     fn get<'a>(&'a self, key: &'a Key) -> BoxFuture<'a, Result<Option<Item>, StoreError>> {
-        Box::pin(self.get_now(key))
+        Box::pin(self.read_item(key))
     }
 
     fn query<'a>(&'a self, query: &'a Query) -> BoxFuture<'a, Result<Vec<Item>, StoreError>> {
-        Box::pin(self.query_now(query))
+        Box::pin(self.read_query(query))
     }
 
     fn transact(&self, ops: Vec<WriteOp>) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(self.transact_now(ops))
+        Box::pin(self.write(ops))
     }
 }
 
 impl ChangeStream for SqliteTable {
     fn read(&self, after: u64, limit: usize) -> BoxFuture<'_, Result<Vec<Change>, StoreError>> {
-        Box::pin(self.read_now(after, limit))
+        Box::pin(self.read_stream(after, limit))
     }
 }
 
@@ -470,14 +470,14 @@ mod tests {
     #[tokio::test]
     async fn an_acknowledgement_forgets_the_relayed_changes_and_their_outbox_items_only() {
         let table = SqliteTable::open_with(None, StreamCapture::PutsWithPrefix("OUTBOX#".into())).unwrap();
-        table.transact_now(vec![outbox_put("e1"), outbox_put("e2")]).await.unwrap();
-        let relayed = table.read_now(0, 10).await.unwrap();
+        table.write(vec![outbox_put("e1"), outbox_put("e2")]).await.unwrap();
+        let relayed = table.read_stream(0, 10).await.unwrap();
         assert_eq!(relayed.len(), 2);
         // Committed after the relay read: not acknowledged with it.
-        table.transact_now(vec![outbox_put("e3")]).await.unwrap();
+        table.write(vec![outbox_put("e3")]).await.unwrap();
         let keys: Vec<Key> = relayed.iter().map(|c| c.key.clone()).collect();
         table.acknowledge(relayed[1].sequence, &keys).await.unwrap();
-        let left: Vec<String> = table.read_now(0, 10).await.unwrap().into_iter().map(|c| c.key.pk).collect();
+        let left: Vec<String> = table.read_stream(0, 10).await.unwrap().into_iter().map(|c| c.key.pk).collect();
         assert_eq!(left, ["OUTBOX#e3"]);
         let items: Vec<String> = table.scan().await.unwrap().into_iter().map(|i| i.key.pk).collect();
         assert_eq!(items, ["OUTBOX#e3"], "the relayed outbox items are gone, the other stays");
@@ -488,11 +488,11 @@ mod tests {
         let table = SqliteTable::open(None).unwrap();
         let held = table.conn.lock().await;
         // Queued behind the holder, then given up on.
-        let gave_up = tokio::time::timeout(Duration::from_millis(20), table.transact_now(vec![outbox_put("e1")])).await;
+        let gave_up = tokio::time::timeout(Duration::from_millis(20), table.write(vec![outbox_put("e1")])).await;
         assert!(gave_up.is_err(), "the writer was still waiting for the table");
         drop(held);
         let key = Key::new("OUTBOX#e1", "EVENT");
-        assert!(table.get_now(&key).await.unwrap().is_some(), "the next reader committed it first");
+        assert!(table.read_item(&key).await.unwrap().is_some(), "the next reader committed it first");
     }
 
     /// A statement parsed again on every use cost the runner an eighth of
@@ -505,26 +505,24 @@ mod tests {
             let mut item = Item::new(Key::new("Car#1", format!("s{n:02}")), 1, json!({"n": n}));
             item.index = Some(Key::new("ByModel#Avante", format!("{n:02}")));
             runtime
-                .block_on(
-                    table.transact_now(vec![WriteOp::Put { item, condition: framework::store::Condition::Always }]),
-                )
+                .block_on(table.write(vec![WriteOp::Put { item, condition: framework::store::Condition::Always }]))
                 .unwrap();
         }
         for limit in 1..=20usize {
-            assert_eq!(runtime.block_on(table.read_now(0, limit)).unwrap().len(), limit);
+            assert_eq!(runtime.block_on(table.read_stream(0, limit)).unwrap().len(), limit);
             for (query, prefix) in [(Query::partition("Car#1"), "s1"), (Query::index("ByModel#Avante"), "1")] {
-                assert_eq!(runtime.block_on(table.query_now(&query.clone().limit(limit))).unwrap().len(), limit);
+                assert_eq!(runtime.block_on(table.read_query(&query.clone().limit(limit))).unwrap().len(), limit);
                 assert_eq!(
-                    runtime.block_on(table.query_now(&query.clone().newest_first().limit(limit))).unwrap().len(),
+                    runtime.block_on(table.read_query(&query.clone().newest_first().limit(limit))).unwrap().len(),
                     limit
                 );
                 let prefixed = Query { sk_prefix: Some(prefix.into()), ..query.clone() };
-                assert_eq!(runtime.block_on(table.query_now(&prefixed.limit(limit))).unwrap().len(), limit.min(10));
+                assert_eq!(runtime.block_on(table.read_query(&prefixed.limit(limit))).unwrap().len(), limit.min(10));
                 // Page by page to the end.
                 let mut read = 0;
                 let mut page = query.clone().limit(limit);
                 loop {
-                    let items = runtime.block_on(table.query_now(&page)).unwrap();
+                    let items = runtime.block_on(table.read_query(&page)).unwrap();
                     read += items.len();
                     let Some(last) = items.last().filter(|_| items.len() == limit) else { break };
                     page.after = Some(framework::store::Cursor::after(last, page.index));
