@@ -60,6 +60,23 @@ pub struct SqliteTable {
 const READ_STREAM: &str = "SELECT sequence, pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM stream
      WHERE sequence > ?1 ORDER BY sequence LIMIT ?2";
 
+/// The writes of a put: a new item, and an item whose index key changed,
+/// each taking `pk, sk, version, body, gsi1pk, gsi1sk, expires_at`; an item
+/// whose index key is unchanged takes `pk, sk, version, body, expires_at`
+/// and does not name the index's columns, so SQLite leaves the index alone.
+const INSERT_ITEM: &str = "INSERT INTO items (pk, sk, version, body, gsi1pk, gsi1sk, expires_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+const UPDATE_ITEM: &str = "UPDATE items SET version = ?3, body = ?4, expires_at = ?5 WHERE pk = ?1 AND sk = ?2";
+const UPDATE_ITEM_AND_INDEX: &str =
+    "UPDATE items SET version = ?3, body = ?4, gsi1pk = ?5, gsi1sk = ?6, expires_at = ?7 WHERE pk = ?1 AND sk = ?2";
+
+/// An item's version and index key, as a transaction's checks find them.
+struct Stored {
+    version: u64,
+    gsi1pk: Option<String>,
+    gsi1sk: Option<String>,
+}
+
 /// The stream's sequence is a plain row id (no `AUTOINCREMENT`, whose
 /// bookkeeping would add a page write to every commit): the table's one relay
 /// reads from the oldest change and deletes what it acknowledged, so a number
@@ -265,27 +282,42 @@ impl SqliteTable {
 
     /// One transaction's checks and writes, inside its savepoint.
     fn apply(&self, tx: &Connection, ops: &[WriteOp], bodies: &[Option<String>]) -> Result<(), StoreError> {
+        let mut found: Vec<Option<Stored>> = Vec::with_capacity(ops.len());
         for (index, op) in ops.iter().enumerate() {
             let key = op.key();
-            let current: Option<u64> = tx
-                .prepare_cached("SELECT version FROM items WHERE pk = ?1 AND sk = ?2")
-                .and_then(|mut s| s.query_row(params![key.pk, key.sk], |r| r.get(0)).optional())
+            let current: Option<Stored> = tx
+                .prepare_cached("SELECT version, gsi1pk, gsi1sk FROM items WHERE pk = ?1 AND sk = ?2")
+                .and_then(|mut s| {
+                    s.query_row(params![key.pk, key.sk], |r| {
+                        Ok(Stored { version: r.get(0)?, gsi1pk: r.get(1)?, gsi1sk: r.get(2)? })
+                    })
+                    .optional()
+                })
                 .map_err(unavailable)?;
-            if !op.condition().holds(current) {
+            if !op.condition().holds(current.as_ref().map(|c| c.version)) {
                 return Err(StoreError::ConditionFailed { index });
             }
+            found.push(current);
         }
-        for (op, body) in ops.iter().zip(bodies) {
+        for ((op, body), current) in ops.iter().zip(bodies).zip(found) {
             match op {
                 WriteOp::Put { item, .. } => {
-                    let (gsi1pk, gsi1sk) = item.index.as_ref().map(|k| (&k.pk, &k.sk)).unzip();
+                    let (gsi1pk, gsi1sk) = item.index.as_ref().map(|k| (k.pk.as_str(), k.sk.as_str())).unzip();
                     let values = params![item.key.pk, item.key.sk, item.version, body, gsi1pk, gsi1sk, item.expires_at];
-                    tx.prepare_cached(
-                        "INSERT OR REPLACE INTO items (pk, sk, version, body, gsi1pk, gsi1sk, expires_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    )
-                    .and_then(|mut s| s.execute(values))
-                    .map_err(unavailable)?;
+                    let written = match current {
+                        None => tx.prepare_cached(INSERT_ITEM).and_then(|mut s| s.execute(values)),
+                        // The index key stays as it was: the update does not
+                        // name the index's columns, so the index's leaf is not
+                        // written again (a replace would delete and insert its
+                        // entry).
+                        Some(c) if c.gsi1pk.as_deref() == gsi1pk && c.gsi1sk.as_deref() == gsi1sk => {
+                            tx.prepare_cached(UPDATE_ITEM).and_then(|mut s| {
+                                s.execute(params![item.key.pk, item.key.sk, item.version, body, item.expires_at])
+                            })
+                        }
+                        Some(_) => tx.prepare_cached(UPDATE_ITEM_AND_INDEX).and_then(|mut s| s.execute(values)),
+                    };
+                    written.map_err(unavailable)?;
                     if self.capture.records_put(&item.key) {
                         tx.prepare_cached(
                             "INSERT INTO stream (pk, sk, version, body, gsi1pk, gsi1sk, expires_at)
@@ -465,6 +497,37 @@ mod tests {
     fn outbox_put(id: &str) -> WriteOp {
         let item = Item::new(Key::new(format!("OUTBOX#{id}"), "EVENT"), 1, json!({"eventId": id}));
         WriteOp::Put { item, condition: framework::store::Condition::NotExists }
+    }
+
+    /// Pages in a table file's write-ahead log (one frame each).
+    fn wal_frames(db: &std::path::Path) -> u64 {
+        let wal = std::fs::metadata(db.with_extension("db-wal")).map_or(0, |m| m.len());
+        wal.saturating_sub(32) / (4096 + 24)
+    }
+
+    #[tokio::test]
+    async fn rewriting_an_item_under_the_same_index_key_writes_no_index_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let table = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
+        let mut item = Item::new(Key::new("Reservation#r1", "STATE"), 1, json!({"status": "Requested"}));
+        item.index = Some(Key::new("Customer#alice", "r1"));
+        let put =
+            |item: &Item| vec![WriteOp::Put { item: item.clone(), condition: framework::store::Condition::Always }];
+        table.write(put(&item)).await.unwrap();
+        let before = wal_frames(&db);
+
+        item.version = 2;
+        item.body = json!({"status": "Reserved"});
+        table.write(put(&item)).await.unwrap();
+        let same_index = wal_frames(&db) - before;
+        assert_eq!(same_index, 1, "only the item's page");
+
+        item.version = 3;
+        item.index = Some(Key::new("Customer#bob", "r1"));
+        table.write(put(&item)).await.unwrap();
+        let moved = wal_frames(&db) - before - same_index;
+        assert_eq!(moved, 2, "the item's page and the index's");
     }
 
     #[tokio::test]

@@ -98,7 +98,7 @@ fn racing_transactions_committed_together_each_stand_or_fall_alone() {
     let won: Vec<Vec<bool>> = writers.into_iter().map(|w| w.join().unwrap()).collect();
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     for round in 0..rounds {
-        let winners: Vec<usize> = (0..8).filter(|&w| won[w][round]).collect();
+        let winners: Vec<usize> = won.iter().enumerate().filter(|(_, rounds)| rounds[round]).map(|(w, _)| w).collect();
         assert_eq!(winners.len(), 1, "round {round}: {winners:?}");
         let hot = runtime.block_on(table.get(&Key::new(format!("Hot#{round}"), "S"))).unwrap().unwrap();
         assert_eq!(hot.body["writer"], winners[0]);

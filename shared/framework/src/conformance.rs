@@ -165,6 +165,43 @@ pub async fn the_secondary_index_lists_by_its_own_keys(table: &dyn Table) {
     assert_eq!(ids, vec!["r3", "r2", "r1"]);
 }
 
+/// Writing an item again keeps, moves or drops its index entry as the new
+/// item says, whether or not its index key changed.
+pub async fn a_rewritten_item_keeps_moves_or_drops_its_index_entry(table: &dyn Table) {
+    let run = crate::new_id();
+    let (first, second) = (format!("{run}:alice"), format!("{run}:bob"));
+    let listed = |owner: String| async move {
+        table.query(&Query::index(&owner)).await.unwrap().into_iter().map(|i| (i.version, i.body)).collect::<Vec<_>>()
+    };
+    let mut item = Item::new(key("r", "STATE", &run), 1, json!({"n": 1}));
+    item.index = Some(Key::new(first.clone(), "1"));
+    table.transact(vec![WriteOp::Put { item: item.clone(), condition: Condition::NotExists }]).await.unwrap();
+
+    // The same index key, a new body and expiry.
+    item.version = 2;
+    item.body = json!({"n": 2});
+    item.expires_at = Some(4_000_000_000);
+    table.transact(vec![WriteOp::Put { item: item.clone(), condition: Condition::VersionIs(1) }]).await.unwrap();
+    assert_eq!(listed(first.clone()).await, vec![(2, json!({"n": 2}))]);
+    assert_eq!(table.get(&item.key).await.unwrap(), Some(item.clone()));
+
+    // Another index key: listed there, no longer under the first.
+    item.version = 3;
+    item.body = json!({"n": 3});
+    item.index = Some(Key::new(second.clone(), "1"));
+    table.transact(vec![WriteOp::Put { item: item.clone(), condition: Condition::VersionIs(2) }]).await.unwrap();
+    assert_eq!(listed(first.clone()).await, vec![]);
+    assert_eq!(listed(second.clone()).await, vec![(3, json!({"n": 3}))]);
+
+    // No index key: listed nowhere.
+    item.version = 4;
+    item.index = None;
+    item.expires_at = None;
+    table.transact(vec![WriteOp::Put { item: item.clone(), condition: Condition::VersionIs(3) }]).await.unwrap();
+    assert_eq!(listed(second).await, vec![]);
+    assert_eq!(table.get(&item.key).await.unwrap(), Some(item));
+}
+
 /// A list read page by page from a cursor holds every item once, in order,
 /// forward and backward, with a prefix, and on the index.
 pub async fn pages_follow_each_other_from_a_cursor(table: &dyn Table) {
@@ -266,6 +303,7 @@ macro_rules! conformance_suite {
             delete_each_removes_every_item_named_and_no_other,
             a_partition_lists_in_sort_key_order,
             the_secondary_index_lists_by_its_own_keys,
+            a_rewritten_item_keeps_moves_or_drops_its_index_entry,
             a_held_claim_fails_the_commit_naming_it,
             pages_follow_each_other_from_a_cursor,
         );

@@ -488,8 +488,7 @@ mod tests {
             let request: Request = lambda_http::http::Request::builder()
                 .uri(format!("https://api.example/bookreservation/books?{query}"))
                 .body(Body::Empty)
-                .unwrap()
-                .into();
+                .unwrap();
             let params: std::collections::HashMap<String, String> = url_params(query);
             request.with_query_string_parameters(params)
         };
