@@ -23,10 +23,13 @@ pub(crate) fn provision_embedded(system: &System, config: &Config) -> Result<(Ta
     let path_of = |file: &str| (!config.in_memory).then(|| dir.join(file));
     let mut tables: Tables = HashMap::new();
     for spec in &system.tables {
-        // The relay's filter passes only outbox inserts; a table without a
-        // stream keeps no changes at all.
+        // The relay's filter passes only outbox inserts, so the stream holds
+        // the outbox alone; a table without a stream keeps no changes at all.
         let capture = if spec.stream {
-            StreamCapture::PutsWithPrefix(framework::commit::OUTBOX_PREFIX.to_owned())
+            StreamCapture::Outbox {
+                prefix: framework::commit::OUTBOX_PREFIX.to_owned(),
+                index_prefix: framework::commit::OUTBOX_INDEX_PREFIX.to_owned(),
+            }
         } else {
             StreamCapture::Off
         };

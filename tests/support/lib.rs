@@ -376,10 +376,10 @@ impl Client {
         std::thread::spawn(move || {
             for line in reader.lines() {
                 let Ok(line) = line else { break };
-                if let Some(data) = line.strip_prefix("data:") {
-                    if let Ok(step) = serde_json::from_str::<Value>(data.trim()) {
-                        into.lock().unwrap().push(step);
-                    }
+                if let Some(data) = line.strip_prefix("data:")
+                    && let Ok(step) = serde_json::from_str::<Value>(data.trim())
+                {
+                    into.lock().unwrap().push(step);
                 }
             }
         });

@@ -24,10 +24,14 @@ pub enum StreamCapture {
     Off,
     /// Every change, as DynamoDB Streams records them.
     All,
-    /// Only puts of items whose `pk` starts with this prefix: what a
-    /// relay's event filter (`OUTBOX#` inserts) would let through anyway,
-    /// applied when writing so the rest is never stored.
-    PutsWithPrefix(String),
+    /// A relay's outbox: only puts of items whose `pk` starts with `prefix`
+    /// are recorded (what the relay's event filter, `OUTBOX#` inserts, would
+    /// let through anyway), and the stream holds them alone until the relay
+    /// acknowledges them: one row a put, instead of an item, its index entry
+    /// and a stream record, each on its own page. Reads find them as any
+    /// item. Such an item may be indexed only under `index_prefix` (the
+    /// sweeper's partitions), where index queries look in the stream too.
+    Outbox { prefix: String, index_prefix: String },
 }
 
 impl StreamCapture {
@@ -35,8 +39,18 @@ impl StreamCapture {
         match self {
             Self::Off => false,
             Self::All => true,
-            Self::PutsWithPrefix(prefix) => key.pk.starts_with(prefix.as_str()),
+            Self::Outbox { prefix, .. } => key.pk.starts_with(prefix.as_str()),
         }
+    }
+
+    /// Whether items of partition `pk` are held in the stream.
+    fn holds(&self, pk: &str) -> bool {
+        matches!(self, Self::Outbox { prefix, .. } if pk.starts_with(prefix.as_str()))
+    }
+
+    /// Whether index partition `pk` may list items held in the stream.
+    fn lists_held(&self, pk: &str) -> bool {
+        matches!(self, Self::Outbox { index_prefix, .. } if pk.starts_with(index_prefix.as_str()))
     }
 
     fn records_delete(&self) -> bool {
@@ -69,6 +83,21 @@ const INSERT_ITEM: &str = "INSERT INTO items (pk, sk, version, body, gsi1pk, gsi
 const UPDATE_ITEM: &str = "UPDATE items SET version = ?3, body = ?4, expires_at = ?5 WHERE pk = ?1 AND sk = ?2";
 const UPDATE_ITEM_AND_INDEX: &str =
     "UPDATE items SET version = ?3, body = ?4, gsi1pk = ?5, gsi1sk = ?6, expires_at = ?7 WHERE pk = ?1 AND sk = ?2";
+
+/// A transaction's check of one item, among the items or, for an item the
+/// stream may hold, there too (a scan of what the relay has not yet
+/// acknowledged: the stream has no index, which would cost a page a put).
+const FIND_ITEM: &str = "SELECT version, gsi1pk, gsi1sk FROM items WHERE pk = ?1 AND sk = ?2";
+const FIND_HELD: &str = "SELECT version, gsi1pk, gsi1sk FROM items WHERE pk = ?1 AND sk = ?2
+     UNION ALL SELECT version, gsi1pk, gsi1sk FROM stream WHERE pk = ?1 AND sk = ?2 AND version IS NOT NULL";
+
+/// A put, as the stream records it.
+const RECORD_PUT: &str = "INSERT INTO stream (pk, sk, version, body, gsi1pk, gsi1sk, expires_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+/// Every item: the table's, and those the stream holds ([`StreamCapture::Outbox`]).
+const ALL_ITEMS: &str = "(SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM items
+     UNION ALL SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM stream WHERE version IS NOT NULL)";
 
 /// An item's version and index key, as a transaction's checks find them.
 struct Stored {
@@ -145,6 +174,9 @@ impl SqliteTable {
     pub fn open_with(path: Option<&Path>, capture: StreamCapture) -> Result<Self, StoreError> {
         let conn = open_connection(path).map_err(unavailable)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        if let StreamCapture::Outbox { prefix, .. } = &capture {
+            hold_in_stream(&conn, prefix).map_err(unavailable)?;
+        }
         Ok(Self {
             conn: tokio::sync::Mutex::new(conn),
             queued: Mutex::new(Vec::new()),
@@ -172,13 +204,12 @@ impl SqliteTable {
     }
 
     async fn read_item(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let source = if self.capture.holds(&key.pk) { ALL_ITEMS } else { "items" };
+        let sql =
+            format!("SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM {source} WHERE pk = ?1 AND sk = ?2");
         let row = {
             let conn = self.lock().await;
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM items WHERE pk = ?1 AND sk = ?2",
-                )
-                .map_err(unavailable)?;
+            let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
             stmt.query_row(params![key.pk, key.sk], |row| RawItem::read(row, 0)).optional().map_err(unavailable)?
         };
         // JSON is parsed after the lock is released.
@@ -186,7 +217,11 @@ impl SqliteTable {
     }
 
     async fn read_query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
-        let sql = query_sql(&query.index, query.forward);
+        let held = match query.index {
+            Index::Primary => self.capture.holds(&query.pk),
+            Index::Gsi1 => self.capture.lists_held(&query.pk),
+        };
+        let sql = query_sql(&query.index, query.forward, if held { ALL_ITEMS } else { "items" });
         let limit = query.limit.map_or(-1, |l| l as i64);
         let cursor = query.after.as_ref();
         let index_sk = cursor.and_then(|c| c.index.as_ref()).map(|k| k.sk.clone());
@@ -215,6 +250,17 @@ impl SqliteTable {
     /// handed out only after the commit.
     async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         validate_transaction(&ops)?;
+        for op in &ops {
+            if let WriteOp::Put { item, .. } = op
+                && self.capture.holds(&item.key.pk)
+                && let Some(index) = item.index.as_ref().filter(|index| !self.capture.lists_held(&index.pk))
+            {
+                return Err(StoreError::Invalid(format!(
+                    "outbox item {} / {} is indexed under {}, outside the outbox's index partitions",
+                    item.key.pk, item.key.sk, index.pk
+                )));
+            }
+        }
         // Serialized before taking the lock: other writers wait only for SQLite.
         let bodies: Vec<Option<String>> = ops
             .iter()
@@ -286,7 +332,7 @@ impl SqliteTable {
         for (index, op) in ops.iter().enumerate() {
             let key = op.key();
             let current: Option<Stored> = tx
-                .prepare_cached("SELECT version, gsi1pk, gsi1sk FROM items WHERE pk = ?1 AND sk = ?2")
+                .prepare_cached(if self.capture.holds(&key.pk) { FIND_HELD } else { FIND_ITEM })
                 .and_then(|mut s| {
                     s.query_row(params![key.pk, key.sk], |r| {
                         Ok(Stored { version: r.get(0)?, gsi1pk: r.get(1)?, gsi1sk: r.get(2)? })
@@ -301,6 +347,30 @@ impl SqliteTable {
         }
         for ((op, body), current) in ops.iter().zip(bodies).zip(found) {
             match op {
+                WriteOp::Put { item, .. } if self.capture.holds(&item.key.pk) => {
+                    if current.is_some() {
+                        forget_held(tx, &item.key)?;
+                    }
+                    let (gsi1pk, gsi1sk) = item.index.as_ref().map(|k| (k.pk.as_str(), k.sk.as_str())).unzip();
+                    tx.prepare_cached(RECORD_PUT)
+                        .and_then(|mut s| {
+                            s.execute(params![
+                                item.key.pk,
+                                item.key.sk,
+                                item.version,
+                                body,
+                                gsi1pk,
+                                gsi1sk,
+                                item.expires_at
+                            ])
+                        })
+                        .map_err(unavailable)?;
+                }
+                WriteOp::Delete { key, .. } if self.capture.holds(&key.pk) => {
+                    if current.is_some() {
+                        forget_held(tx, key)?;
+                    }
+                }
                 WriteOp::Put { item, .. } => {
                     let (gsi1pk, gsi1sk) = item.index.as_ref().map(|k| (k.pk.as_str(), k.sk.as_str())).unzip();
                     let values = params![item.key.pk, item.key.sk, item.version, body, gsi1pk, gsi1sk, item.expires_at];
@@ -319,12 +389,7 @@ impl SqliteTable {
                     };
                     written.map_err(unavailable)?;
                     if self.capture.records_put(&item.key) {
-                        tx.prepare_cached(
-                            "INSERT INTO stream (pk, sk, version, body, gsi1pk, gsi1sk, expires_at)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        )
-                        .and_then(|mut s| s.execute(values))
-                        .map_err(unavailable)?;
+                        tx.prepare_cached(RECORD_PUT).and_then(|mut s| s.execute(values)).map_err(unavailable)?;
                     }
                 }
                 WriteOp::Delete { key, .. } => {
@@ -383,8 +448,11 @@ impl SqliteTable {
     pub async fn scan(&self) -> Result<Vec<Item>, StoreError> {
         let rows: Vec<RawItem> = {
             let conn = self.lock().await;
+            let source = if matches!(self.capture, StreamCapture::Outbox { .. }) { ALL_ITEMS } else { "items" };
             let mut stmt = conn
-                .prepare_cached("SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM items ORDER BY pk, sk")
+                .prepare_cached(&format!(
+                    "SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM {source} ORDER BY pk, sk"
+                ))
                 .map_err(unavailable)?;
             stmt.query_map([], |row| RawItem::read(row, 0))
                 .map_err(unavailable)?
@@ -398,7 +466,7 @@ impl SqliteTable {
 /// The statement of a query on `index` in that direction. Ties of the
 /// index's sort key are ordered by the item's key, and a cursor resumes on
 /// the same tuple, so a page never repeats or skips.
-fn query_sql(index: &Index, forward: bool) -> String {
+fn query_sql(index: &Index, forward: bool, source: &str) -> String {
     let (pk_col, sk_col) = match index {
         Index::Primary => ("pk", "sk"),
         Index::Gsi1 => ("gsi1pk", "gsi1sk"),
@@ -412,7 +480,7 @@ fn query_sql(index: &Index, forward: bool) -> String {
         ),
     };
     format!(
-        "SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM items
+        "SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM {source}
          WHERE {pk_col} = ?1 AND (?2 IS NULL OR substr({sk_col}, 1, length(?2)) = ?2) AND {start}
          ORDER BY {order_by} LIMIT ?3"
     )
@@ -428,6 +496,33 @@ fn forget(tx: &Connection, sequence: u64, relayed: &[Key]) -> Result<(), StoreEr
             .and_then(|mut s| s.execute(params![key.pk, key.sk]))
             .map_err(unavailable)?;
     }
+    Ok(())
+}
+
+/// Removes an item the stream may hold, wherever it is: a rewrite or a
+/// delete of an outbox item (the sweeper's). What the relay read of it
+/// before stays read; what it had not read, it never will.
+fn forget_held(tx: &Connection, key: &Key) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
+        .and_then(|mut s| s.execute(params![key.pk, key.sk]))
+        .map_err(unavailable)?;
+    tx.prepare_cached("DELETE FROM stream WHERE pk = ?1 AND sk = ?2")
+        .and_then(|mut s| s.execute(params![key.pk, key.sk]))
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+/// On opening an outbox table: the stream keeps only puts under `prefix`
+/// (anything else it recorded the relay would skip), and an item an earlier
+/// runner kept both among the items and in the stream stays in the stream
+/// alone, so that no read finds it twice.
+fn hold_in_stream(conn: &Connection, prefix: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM stream WHERE version IS NULL OR substr(pk, 1, length(?1)) != ?1", params![prefix])?;
+    conn.execute(
+        "DELETE FROM items WHERE substr(pk, 1, length(?1)) = ?1
+         AND EXISTS (SELECT 1 FROM stream WHERE stream.pk = items.pk AND stream.sk = items.sk)",
+        params![prefix],
+    )?;
     Ok(())
 }
 
@@ -530,9 +625,104 @@ mod tests {
         assert_eq!(moved, 2, "the item's page and the index's");
     }
 
+    fn outbox() -> StreamCapture {
+        StreamCapture::Outbox { prefix: "OUTBOX#".into(), index_prefix: "OutboxShard#".into() }
+    }
+
+    /// An outbox item as the framework writes it: indexed for the sweeper.
+    fn outbox_item(id: &str) -> Item {
+        let mut item = Item::new(Key::new(format!("OUTBOX#{id}"), "EVENT"), 1, json!({"eventId": id}));
+        item.index = Some(Key::new("OutboxShard#3", format!("2026-12-07T16:00:00.000Z#{id}")));
+        item
+    }
+
+    /// Rows of one SQLite table of `table`'s file, by name.
+    async fn rows(table: &SqliteTable, of: &str) -> i64 {
+        table.conn.lock().await.query_row(&format!("SELECT count(*) FROM {of}"), [], |r| r.get(0)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_outbox_item_is_held_in_the_stream_alone_and_read_as_any_item() {
+        let table = SqliteTable::open_with(None, outbox()).unwrap();
+        let item = outbox_item("e1");
+        let stock = Item::new(Key::new("Stock#b1", "STATE"), 1, json!({"available": 2}));
+        let create =
+            |item: &Item| WriteOp::Put { item: item.clone(), condition: framework::store::Condition::NotExists };
+        table.write(vec![create(&stock), create(&item)]).await.unwrap();
+        let (items, stream) = (rows(&table, "items").await, rows(&table, "stream").await);
+        assert_eq!((items, stream), (1, 1), "the stock among the items, the event in the stream alone");
+
+        assert_eq!(table.read_item(&item.key).await.unwrap(), Some(item.clone()));
+        let shard = Query::index("OutboxShard#3");
+        assert_eq!(table.read_query(&shard).await.unwrap(), vec![item.clone()]);
+        assert_eq!(table.read_query(&Query::partition("OUTBOX#e1")).await.unwrap(), vec![item.clone()]);
+        let everything: Vec<String> = table.scan().await.unwrap().into_iter().map(|i| i.key.pk).collect();
+        assert_eq!(everything, ["OUTBOX#e1", "Stock#b1"]);
+        assert_eq!(
+            table.write(vec![create(&item)]).await,
+            Err(StoreError::ConditionFailed { index: 0 }),
+            "created once"
+        );
+        let changes = table.read_stream(0, 10).await.unwrap();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].new_image.as_ref(), Some(&item));
+
+        // The sweeper's path: published by it, then deleted.
+        table.delete_each(vec![item.key.clone()]).await.unwrap();
+        assert_eq!(table.read_item(&item.key).await.unwrap(), None);
+        assert_eq!(table.read_query(&shard).await.unwrap(), vec![]);
+        assert!(table.read_stream(0, 10).await.unwrap().is_empty(), "nothing left for the relay");
+    }
+
+    #[tokio::test]
+    async fn an_outbox_put_writes_one_page_the_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let table = SqliteTable::open_with(Some(&db), outbox()).unwrap();
+        let create = |item: Item| vec![WriteOp::Put { item, condition: framework::store::Condition::NotExists }];
+        table.write(create(outbox_item("e1"))).await.unwrap();
+        let before = wal_frames(&db);
+        table.write(create(outbox_item("e2"))).await.unwrap();
+        assert_eq!(wal_frames(&db) - before, 1, "no item, no index entry: the stream's page alone");
+    }
+
+    #[tokio::test]
+    async fn an_outbox_item_indexed_outside_the_sweepers_partitions_is_refused() {
+        let table = SqliteTable::open_with(None, outbox()).unwrap();
+        let mut item = outbox_item("e1");
+        item.index = Some(Key::new("Customer#alice", "e1"));
+        let refused = table.write(vec![WriteOp::Put { item, condition: framework::store::Condition::Always }]).await;
+        assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
+        assert!(table.read_stream(0, 10).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn outbox_items_an_earlier_runner_kept_twice_are_read_once_and_forgotten_on_acknowledgement() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        {
+            // Every change recorded, the outbox item among the items too.
+            let earlier = SqliteTable::open_with(Some(&db), StreamCapture::All).unwrap();
+            let stock = Item::new(Key::new("Stock#b1", "STATE"), 1, json!({}));
+            let puts = [stock, outbox_item("e1")]
+                .into_iter()
+                .map(|item| WriteOp::Put { item, condition: framework::store::Condition::Always })
+                .collect();
+            earlier.write(puts).await.unwrap();
+        }
+        let table = SqliteTable::open_with(Some(&db), outbox()).unwrap();
+        assert_eq!(table.read_query(&Query::index("OutboxShard#3")).await.unwrap(), vec![outbox_item("e1")]);
+        let changes = table.read_stream(0, 10).await.unwrap();
+        let keys: Vec<&str> = changes.iter().map(|c| c.key.pk.as_str()).collect();
+        assert_eq!(keys, ["OUTBOX#e1"], "the relay is handed the outbox alone");
+        table.acknowledge(changes[0].sequence, &[changes[0].key.clone()]).await.unwrap();
+        let left: Vec<String> = table.scan().await.unwrap().into_iter().map(|i| i.key.pk).collect();
+        assert_eq!(left, ["Stock#b1"]);
+    }
+
     #[tokio::test]
     async fn an_acknowledgement_forgets_the_relayed_changes_and_their_outbox_items_only() {
-        let table = SqliteTable::open_with(None, StreamCapture::PutsWithPrefix("OUTBOX#".into())).unwrap();
+        let table = SqliteTable::open_with(None, outbox()).unwrap();
         table.write(vec![outbox_put("e1"), outbox_put("e2")]).await.unwrap();
         let relayed = table.read_stream(0, 10).await.unwrap();
         assert_eq!(relayed.len(), 2);
@@ -596,7 +786,7 @@ mod tests {
         assert_eq!(reprepared(&table, READ_STREAM), 0);
         for index in [Index::Primary, Index::Gsi1] {
             for forward in [true, false] {
-                assert_eq!(reprepared(&table, &query_sql(&index, forward)), 0, "{index:?}, forward {forward}");
+                assert_eq!(reprepared(&table, &query_sql(&index, forward, "items")), 0, "{index:?}, forward {forward}");
             }
         }
     }

@@ -26,6 +26,20 @@ mod on_disk {
     framework::conformance_suite!(on_disk());
 }
 
+/// Every item held in the stream, as an outbox's items are: reads, checks,
+/// deletes and pages find them as they find the table's own.
+mod held_in_the_stream {
+    use super::*;
+    use embedded::StreamCapture;
+
+    async fn everything_held() -> Arc<dyn Table> {
+        let capture = StreamCapture::Outbox { prefix: String::new(), index_prefix: String::new() };
+        Arc::new(SqliteTable::open_with(None, capture).unwrap())
+    }
+
+    framework::conformance_suite!(everything_held());
+}
+
 #[tokio::test]
 async fn the_stream_shows_commits_in_order() {
     let table = SqliteTable::open(None).unwrap();
@@ -55,7 +69,8 @@ async fn a_filtered_stream_records_only_matching_puts_and_no_stream_records_noth
         item: Item::new(Key::new(pk, "S"), 1, serde_json::json!({})),
         condition: Condition::Always,
     };
-    let outbox_only = SqliteTable::open_with(None, StreamCapture::PutsWithPrefix("OUTBOX#".into())).unwrap();
+    let outbox = StreamCapture::Outbox { prefix: "OUTBOX#".into(), index_prefix: "OutboxShard#".into() };
+    let outbox_only = SqliteTable::open_with(None, outbox).unwrap();
     outbox_only.transact(vec![put("Stock#1"), put("OUTBOX#e1")]).await.unwrap();
     let keys: Vec<String> = outbox_only.read(0, 10).await.unwrap().into_iter().map(|c| c.key.pk).collect();
     assert_eq!(keys, vec!["OUTBOX#e1"]);

@@ -41,8 +41,11 @@ pub fn outbox_index(envelope: &Envelope) -> Key {
     Key::new(outbox_shard(shard), format!("{}#{}", envelope.occurred_at, envelope.event_id))
 }
 
+/// The sweeper's index partitions, [`outbox_shard`], all start with this.
+pub const OUTBOX_INDEX_PREFIX: &str = "OutboxShard#";
+
 pub fn outbox_shard(shard: u32) -> String {
-    format!("OutboxShard#{shard}")
+    format!("{OUTBOX_INDEX_PREFIX}{shard}")
 }
 
 pub fn inbox_key(consumer: &str, event_id: &str) -> Key {
