@@ -50,8 +50,12 @@ import yaml
 from sam_local_check import free_port, wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SIZE_PROFILE = {"CARGO_PROFILE_RELEASE_OPT_LEVEL": "z", "CARGO_PROFILE_RELEASE_LTO": "fat",
-                "CARGO_PROFILE_RELEASE_PANIC": "abort"}
+# The profile `scripts/sam-build` ships, from the file it reads.
+SIZE_PROFILE = dict(
+    line.split("=", 1)
+    for line in (ROOT / "scripts" / "lambda-profile.env").read_text().splitlines()
+    if line and not line.startswith("#")
+)
 PREFIX = "lambdabench"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
