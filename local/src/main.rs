@@ -6,6 +6,12 @@ use clap::{Parser, Subcommand};
 use local::auth::Authorizer;
 use local::runner::{self, Config};
 
+/// mimalloc instead of glibc's allocator: every request and every message
+/// allocates (JSON bodies, SQLite rows, futures), and two threads free what
+/// a third allocated. Figures in docs/benchmarks.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Runs every system of template.yaml locally (no Docker, no AWS account).
 #[derive(Parser)]
 #[command(name = "local", version)]
