@@ -95,9 +95,30 @@ const FIND_HELD: &str = "SELECT version, gsi1pk, gsi1sk FROM items WHERE pk = ?1
 const RECORD_PUT: &str = "INSERT INTO stream (pk, sk, version, body, gsi1pk, gsi1sk, expires_at)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
+/// An item's columns, in the order [`RawItem::read`] takes them.
+macro_rules! columns {
+    () => {
+        "pk, sk, version, body, gsi1pk, gsi1sk, expires_at"
+    };
+}
+
 /// Every item: the table's, and those the stream holds ([`StreamCapture::Outbox`]).
-const ALL_ITEMS: &str = "(SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM items
-     UNION ALL SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM stream WHERE version IS NOT NULL)";
+macro_rules! all_items {
+    () => {
+        concat!(
+            "(SELECT ",
+            columns!(),
+            " FROM items UNION ALL SELECT ",
+            columns!(),
+            " FROM stream WHERE version IS NOT NULL)"
+        )
+    };
+}
+const ALL_ITEMS: &str = all_items!();
+
+/// One item by key, among the items or also among those the stream holds.
+const READ_ITEM: &str = concat!("SELECT ", columns!(), " FROM items WHERE pk = ?1 AND sk = ?2");
+const READ_HELD: &str = concat!("SELECT ", columns!(), " FROM ", all_items!(), " WHERE pk = ?1 AND sk = ?2");
 
 /// An item's version and index key, as a transaction's checks find them.
 struct Stored {
@@ -165,8 +186,8 @@ enum Work {
 }
 
 impl SqliteTable {
-    /// Opens (or creates) the table in a file; `None` keeps it in memory.
-    /// Opens (or creates) the table with a full stream.
+    /// Opens (or creates) the table in a file, with a full stream; `None`
+    /// keeps it in memory.
     pub fn open(path: Option<&Path>) -> Result<Self, StoreError> {
         Self::open_with(path, StreamCapture::All)
     }
@@ -204,12 +225,10 @@ impl SqliteTable {
     }
 
     async fn read_item(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        let source = if self.capture.holds(&key.pk) { ALL_ITEMS } else { "items" };
-        let sql =
-            format!("SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM {source} WHERE pk = ?1 AND sk = ?2");
+        let sql = if self.capture.holds(&key.pk) { READ_HELD } else { READ_ITEM };
         let row = {
             let conn = self.lock().await;
-            let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+            let mut stmt = conn.prepare_cached(sql).map_err(unavailable)?;
             stmt.query_row(params![key.pk, key.sk], |row| RawItem::read(row, 0)).optional().map_err(unavailable)?
         };
         // JSON is parsed after the lock is released.
@@ -291,7 +310,11 @@ impl SqliteTable {
             for queued in &group {
                 let outcome = match &queued.work {
                     Work::Transaction { ops, bodies } => self.apply(&tx, ops, bodies),
-                    Work::Acknowledge { sequence, relayed } => forget(&tx, *sequence, relayed),
+                    // An outbox the stream holds has no items to delete.
+                    Work::Acknowledge { sequence, relayed } => match self.capture {
+                        StreamCapture::Outbox { .. } => forget(&tx, *sequence, &[]),
+                        _ => forget(&tx, *sequence, relayed),
+                    },
                 };
                 match outcome {
                     // A refused condition is found before anything of its
@@ -347,25 +370,6 @@ impl SqliteTable {
         }
         for ((op, body), current) in ops.iter().zip(bodies).zip(found) {
             match op {
-                WriteOp::Put { item, .. } if self.capture.holds(&item.key.pk) => {
-                    if current.is_some() {
-                        forget_held(tx, &item.key)?;
-                    }
-                    let (gsi1pk, gsi1sk) = item.index.as_ref().map(|k| (k.pk.as_str(), k.sk.as_str())).unzip();
-                    tx.prepare_cached(RECORD_PUT)
-                        .and_then(|mut s| {
-                            s.execute(params![
-                                item.key.pk,
-                                item.key.sk,
-                                item.version,
-                                body,
-                                gsi1pk,
-                                gsi1sk,
-                                item.expires_at
-                            ])
-                        })
-                        .map_err(unavailable)?;
-                }
                 WriteOp::Delete { key, .. } if self.capture.holds(&key.pk) => {
                     if current.is_some() {
                         forget_held(tx, key)?;
@@ -374,6 +378,14 @@ impl SqliteTable {
                 WriteOp::Put { item, .. } => {
                     let (gsi1pk, gsi1sk) = item.index.as_ref().map(|k| (k.pk.as_str(), k.sk.as_str())).unzip();
                     let values = params![item.key.pk, item.key.sk, item.version, body, gsi1pk, gsi1sk, item.expires_at];
+                    if self.capture.holds(&item.key.pk) {
+                        // In the stream alone, once.
+                        if current.is_some() {
+                            forget_held(tx, &item.key)?;
+                        }
+                        tx.prepare_cached(RECORD_PUT).and_then(|mut s| s.execute(values)).map_err(unavailable)?;
+                        continue;
+                    }
                     let written = match current {
                         None => tx.prepare_cached(INSERT_ITEM).and_then(|mut s| s.execute(values)),
                         // The index key stays as it was: the update does not
@@ -436,7 +448,8 @@ impl SqliteTable {
     }
 
     /// Forgets the stream up to `sequence` once it has been relayed, and
-    /// removes the relayed outbox items (what DynamoDB's TTL does on AWS).
+    /// removes the relayed outbox items where they are items (not with
+    /// [`StreamCapture::Outbox`], whose stream rows are the items).
     /// Neither removal is itself a stream record. It joins the next group
     /// commit: under load the pages it changes (the stream's head, the
     /// outbox's) are the ones the transactions committed with it write anyway.
@@ -450,9 +463,7 @@ impl SqliteTable {
             let conn = self.lock().await;
             let source = if matches!(self.capture, StreamCapture::Outbox { .. }) { ALL_ITEMS } else { "items" };
             let mut stmt = conn
-                .prepare_cached(&format!(
-                    "SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM {source} ORDER BY pk, sk"
-                ))
+                .prepare_cached(&format!("SELECT {} FROM {source} ORDER BY pk, sk", columns!()))
                 .map_err(unavailable)?;
             stmt.query_map([], |row| RawItem::read(row, 0))
                 .map_err(unavailable)?
@@ -480,9 +491,10 @@ fn query_sql(index: &Index, forward: bool, source: &str) -> String {
         ),
     };
     format!(
-        "SELECT pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM {source}
+        "SELECT {columns} FROM {source}
          WHERE {pk_col} = ?1 AND (?2 IS NULL OR substr({sk_col}, 1, length(?2)) = ?2) AND {start}
-         ORDER BY {order_by} LIMIT ?3"
+         ORDER BY {order_by} LIMIT ?3",
+        columns = columns!()
     )
 }
 
@@ -518,11 +530,8 @@ fn forget_held(tx: &Connection, key: &Key) -> Result<(), StoreError> {
 /// alone, so that no read finds it twice.
 fn hold_in_stream(conn: &Connection, prefix: &str) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM stream WHERE version IS NULL OR substr(pk, 1, length(?1)) != ?1", params![prefix])?;
-    conn.execute(
-        "DELETE FROM items WHERE substr(pk, 1, length(?1)) = ?1
-         AND EXISTS (SELECT 1 FROM stream WHERE stream.pk = items.pk AND stream.sk = items.sk)",
-        params![prefix],
-    )?;
+    // Looked up from the stream's few rows, not by a scan of the items.
+    conn.execute("DELETE FROM items WHERE (pk, sk) IN (SELECT pk, sk FROM stream)", [])?;
     Ok(())
 }
 
