@@ -5,7 +5,8 @@
 //! `type`; raw or SNS-wrapped delivery; a received message is hidden for the
 //! visibility timeout and comes back unless deleted; after `maxReceiveCount`
 //! receives it moves to the queue's dead-letter queue. Messages live in
-//! SQLite (same durability as [`crate::SqliteTable`]).
+//! SQLite, in memory, each queue's file a snapshot and a redo log (the
+//! durability of [`crate::SqliteTable`], see [`crate::redo`]).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,16 +14,19 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use framework::envelope::Envelope;
 use framework::relay::{PublishError, Publisher};
-use framework::store::BoxFuture;
+use framework::store::{BoxFuture, StoreError};
 use rusqlite::{Connection, TransactionBehavior, params};
 use tokio::sync::Notify;
 
-use crate::table::open_connection;
+use crate::redo::{self, Recorder, Redo};
+use crate::table::memory_connection;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
     #[error("broker storage: {0}")]
     Storage(#[from] rusqlite::Error),
+    #[error("broker storage: {0}")]
+    Log(#[from] StoreError),
     #[error("broker directory: {0}")]
     Directory(#[from] std::io::Error),
     #[error("not a receipt of this broker: {0}")]
@@ -101,40 +105,73 @@ pub struct Broker {
 }
 
 struct Queue {
-    conn: Mutex<Connection>,
+    store: Mutex<QueueStore>,
     /// `(dead-letter queue, maxReceiveCount)`.
     dead_letter: Option<(String, u32)>,
     arrivals: Arc<Notify>,
 }
 
+/// A queue's messages: SQLite in memory and, on disk, its snapshot and log.
+struct QueueStore {
+    conn: Connection,
+    redo: Option<Redo>,
+}
+
+impl QueueStore {
+    /// One transaction: `writes` runs it, its record goes to the log before
+    /// SQLite commits (nothing is committed if it cannot).
+    fn transact<T>(
+        &mut self,
+        writes: impl FnOnce(&mut Recorder<'_>) -> Result<T, BrokerError>,
+    ) -> Result<T, BrokerError> {
+        let Self { conn, redo } = self;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut record = Vec::new();
+        let done = writes(&mut Recorder::new(&tx, redo.as_ref().map(|_| &mut record), WRITES))?;
+        if let Some(redo) = redo.as_mut().filter(|_| !record.is_empty()) {
+            redo.append(&record)?;
+        }
+        tx.commit()?;
+        if let Some(redo) = redo.as_mut().filter(|redo| redo.wants_snapshot())
+            && let Err(e) = redo.snapshot(conn)
+        {
+            // The log goes on growing; the next commit tries again.
+            tracing::warn!(error = %e, "a queue's snapshot was not written");
+        }
+        Ok(done)
+    }
+}
+
+/// Every statement that writes a queue, by number (see [`crate::redo`]);
+/// numbers are in logs on disk, so the list only grows at its end.
+const WRITES: &[&str] = &[
+    "INSERT INTO messages (message_id, body, event_type, receive_count, visible_at, sent_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    "DELETE FROM messages WHERE receipt = ?1 AND message_id = ?2",
+    "UPDATE messages SET receive_count = ?1, visible_at = ?2 WHERE receipt = ?3",
+];
+const INSERT: usize = 0;
+const DELETE: usize = 1;
+const HIDE: usize = 2;
+
 impl Queue {
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, QueueStore> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn insert(&self, rows: &[Row]) -> Result<(), BrokerError> {
         if rows.is_empty() {
             return Ok(());
         }
-        {
-            let mut conn = self.lock();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.lock().transact(|writes| {
             for row in rows {
-                tx.prepare_cached(
-                    "INSERT INTO messages (message_id, body, event_type, receive_count, visible_at, sent_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?
-                .execute(params![
-                    row.message_id,
-                    row.body,
-                    row.event_type,
-                    row.receive_count,
-                    row.visible_at,
-                    row.sent_at
-                ])?;
+                writes.execute(
+                    INSERT,
+                    params![row.message_id, row.body, row.event_type, row.receive_count, row.visible_at, row.sent_at],
+                )?;
             }
-            tx.commit()?;
-        }
+            Ok(())
+        })?;
         self.arrivals.notify_one();
         Ok(())
     }
@@ -143,19 +180,14 @@ impl Queue {
         if receipts.is_empty() {
             return Ok(());
         }
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        delete_in(&tx, receipts)?;
-        tx.commit()?;
-        Ok(())
+        self.lock().transact(|writes| delete_in(writes, receipts))
     }
 }
 
 /// Deletes the messages `receipts` name, inside the caller's transaction.
-fn delete_in(tx: &Connection, receipts: &[Receipt]) -> Result<(), BrokerError> {
+fn delete_in(writes: &mut Recorder<'_>, receipts: &[Receipt]) -> Result<(), BrokerError> {
     for receipt in receipts {
-        tx.prepare_cached("DELETE FROM messages WHERE receipt = ?1 AND message_id = ?2")?
-            .execute(params![receipt.row, receipt.message_id])?;
+        writes.execute(DELETE, params![receipt.row, receipt.message_id])?;
     }
     Ok(())
 }
@@ -210,9 +242,22 @@ impl Broker {
         }
         let mut opened = HashMap::new();
         for (name, dead_letter) in names {
-            let conn = open_connection(dir.map(|d| d.join(format!("{name}.db"))).as_deref())?;
-            conn.execute_batch(SCHEMA)?;
-            opened.insert(name, Queue { conn: Mutex::new(conn), dead_letter, arrivals: Arc::new(Notify::new()) });
+            let mut conn = memory_connection()?;
+            let redo = match dir {
+                Some(dir) => Some(Redo::open(
+                    &mut conn,
+                    &dir.join(format!("{name}.db")),
+                    SCHEMA,
+                    WRITES,
+                    redo::MIN_LOG_BEFORE_SNAPSHOT,
+                )?),
+                None => {
+                    conn.execute_batch(SCHEMA)?;
+                    None
+                }
+            };
+            let store = Mutex::new(QueueStore { conn, redo });
+            opened.insert(name, Queue { store, dead_letter, arrivals: Arc::new(Notify::new()) });
         }
         Ok(Self { topic_arn: topic_arn.into(), queues: opened, subscriptions })
     }
@@ -352,11 +397,10 @@ impl Broker {
         let max_receive = source.dead_letter.as_ref().map(|(dlq, max)| (dlq.as_str(), *max));
         let mut delivered = Vec::new();
         let mut dead = Vec::new();
-        {
-            let mut conn = source.lock();
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            delete_in(&tx, settled)?;
-            let candidates: Vec<Received> = tx
+        source.lock().transact(|writes| {
+            delete_in(writes, settled)?;
+            let candidates: Vec<Received> = writes
+                .conn()
                 .prepare_cached(RECEIVE)?
                 .query_map(params![now, max as i64], |r| {
                     let message_id: String = r.get(1)?;
@@ -377,12 +421,11 @@ impl Broker {
                 if handed_out {
                     message.receive_count += 1;
                 }
-                tx.prepare_cached("UPDATE messages SET receive_count = ?1, visible_at = ?2 WHERE receipt = ?3")?
-                    .execute(params![message.receive_count, now + visibility_ms, message.receipt.row])?;
+                writes.execute(HIDE, params![message.receive_count, now + visibility_ms, message.receipt.row])?;
                 if handed_out { delivered.push(message) } else { dead.push(message) }
             }
-            tx.commit()?;
-        }
+            Ok(())
+        })?;
         if let (Some((dlq, _)), false) = (max_receive, dead.is_empty()) {
             // Into the dead-letter queue first, then out of this one: a crash
             // in between leaves a copy in both, never none.
@@ -412,8 +455,9 @@ impl Broker {
 
     pub fn depth(&self, queue: &str) -> Result<QueueDepth, BrokerError> {
         let now = framework::now_millis();
-        let conn = self.queue(queue)?.lock();
-        let (visible, in_flight) = conn
+        let store = self.queue(queue)?.lock();
+        let (visible, in_flight) = store
+            .conn
             .prepare_cached(
                 "SELECT COALESCE(SUM(visible_at <= ?1), 0), COALESCE(SUM(visible_at > ?1), 0) FROM messages",
             )?
@@ -430,8 +474,8 @@ impl Broker {
         let dead_letters = self.queue(dlq)?;
         let now = framework::now_millis();
         let (receipts, rows): (Vec<Receipt>, Vec<Row>) = {
-            let conn = dead_letters.lock();
-            let mut stmt = conn.prepare_cached(
+            let store = dead_letters.lock();
+            let mut stmt = store.conn.prepare_cached(
                 "SELECT receipt, message_id, body, event_type, sent_at FROM messages ORDER BY receipt",
             )?;
             stmt.query_map([], |r| {
@@ -497,7 +541,8 @@ mod tests {
             settled = received.into_iter().map(|m| m.receipt).collect();
         }
         let queue = broker.queue("q").unwrap();
-        let reprepared = queue.lock().prepare_cached(RECEIVE).unwrap().get_status(rusqlite::StatementStatus::RePrepare);
+        let reprepared =
+            queue.lock().conn.prepare_cached(RECEIVE).unwrap().get_status(rusqlite::StatementStatus::RePrepare);
         assert_eq!(reprepared, 0);
     }
 }

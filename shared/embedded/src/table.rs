@@ -2,8 +2,9 @@
 //! rely on them: conditional all-or-nothing transactions, a secondary index,
 //! and a change stream in commit order.
 //!
-//! Durability: WAL journal with `synchronous=NORMAL`. A commit is in the
-//! WAL (the OS's page cache) before `transact` returns, so a `kill -9` of the
+//! SQLite holds the table in memory; on disk it is a snapshot and a redo log
+//! of the statements committed since ([`crate::redo`]). A commit is in the
+//! log (the OS's page cache) before `transact` returns, so a `kill -9` of the
 //! runner loses nothing acknowledged; only a power cut could lose the last
 //! commits, which is the trade a local runner can make.
 
@@ -16,6 +17,8 @@ use framework::store::{
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tokio::sync::Notify;
+
+use crate::redo::{self, Recorder, Redo};
 
 /// Which changes the table's stream records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +71,9 @@ pub struct SqliteTable {
     capture: StreamCapture,
     /// Woken after each commit, so a stream reader need not poll.
     committed: Arc<Notify>,
+    /// The snapshot and redo log of a table on disk (held in memory); taken
+    /// only with the connection.
+    redo: Option<Mutex<Redo>>,
 }
 
 /// The stream from a position on, oldest first.
@@ -94,6 +100,37 @@ const FIND_HELD: &str = "SELECT version, gsi1pk, gsi1sk FROM items WHERE pk = ?1
 /// A put, as the stream records it.
 const RECORD_PUT: &str = "INSERT INTO stream (pk, sk, version, body, gsi1pk, gsi1sk, expires_at)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+/// Every statement that writes, by number: a redo log records the number.
+/// Numbers are in logs on disk, so the list only grows at its end.
+const WRITES: &[&str] = &[
+    INSERT_ITEM,
+    UPDATE_ITEM,
+    UPDATE_ITEM_AND_INDEX,
+    RECORD_PUT,
+    "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
+    "INSERT INTO stream (pk, sk) VALUES (?1, ?2)",
+    "DELETE FROM stream WHERE sequence <= ?1",
+    "DELETE FROM stream WHERE pk = ?1 AND sk = ?2",
+    "DELETE FROM stream WHERE version IS NULL OR substr(pk, 1, length(?1)) != ?1",
+    // Looked up from the stream's few rows, not by a scan of the items.
+    "DELETE FROM items WHERE (pk, sk) IN (SELECT pk, sk FROM stream)",
+];
+
+/// The numbers of [`WRITES`].
+#[derive(Clone, Copy)]
+enum W {
+    InsertItem,
+    UpdateItem,
+    UpdateItemAndIndex,
+    RecordPut,
+    DeleteItem,
+    RecordDelete,
+    ForgetRelayed,
+    ForgetHeld,
+    KeepOutboxOnly,
+    DropHeldItems,
+}
 
 /// An item's columns, in the order [`RawItem::read`] takes them.
 macro_rules! columns {
@@ -142,18 +179,10 @@ CREATE TABLE IF NOT EXISTS stream (
     version INTEGER, body TEXT, gsi1pk TEXT, gsi1sk TEXT, expires_at INTEGER);
 ";
 
-pub(crate) fn open_connection(path: Option<&Path>) -> rusqlite::Result<Connection> {
-    let conn = match path {
-        Some(path) => Connection::open(path)?,
-        None => Connection::open_in_memory()?,
-    };
-    // One process owns the files (a second runner on the same data directory
-    // is refused rather than interleaved), so SQLite needs no file lock per
-    // transaction; reads go through a memory map instead of read calls.
-    conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024)?;
+/// An empty in-memory database, as a table or a queue is held (its file, if
+/// any, is loaded into it by [`Redo::open`]).
+pub(crate) fn memory_connection() -> rusqlite::Result<Connection> {
+    let conn = Connection::open_in_memory()?;
     // Plans never depend on the values bound (SQLite's query planner
     // stability guarantee). Without it, SQLite plans a statement with a
     // `LIMIT ?` or a range scan using the values bound, and marks it to be
@@ -186,23 +215,43 @@ enum Work {
 }
 
 impl SqliteTable {
-    /// Opens (or creates) the table in a file, with a full stream; `None`
-    /// keeps it in memory.
+    /// Opens (or creates) the table with a full stream: `path` is its
+    /// snapshot on disk, beside which its redo log is kept (see
+    /// [`crate::redo`]); `None` keeps it in memory alone. Either way SQLite
+    /// holds it in memory.
     pub fn open(path: Option<&Path>) -> Result<Self, StoreError> {
         Self::open_with(path, StreamCapture::All)
     }
 
     pub fn open_with(path: Option<&Path>, capture: StreamCapture) -> Result<Self, StoreError> {
-        let conn = open_connection(path).map_err(unavailable)?;
-        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        Self::open_logged(path, capture, redo::MIN_LOG_BEFORE_SNAPSHOT)
+    }
+
+    /// [`Self::open_with`], folding the log into a new snapshot once it is
+    /// past `min_log` bytes (and the snapshot's size).
+    fn open_logged(path: Option<&Path>, capture: StreamCapture, min_log: u64) -> Result<Self, StoreError> {
+        let mut conn = memory_connection().map_err(unavailable)?;
+        let mut redo = match path {
+            Some(path) => Some(Redo::open(&mut conn, path, SCHEMA, WRITES, min_log)?),
+            None => {
+                conn.execute_batch(SCHEMA).map_err(unavailable)?;
+                None
+            }
+        };
         if let StreamCapture::Outbox { prefix, .. } = &capture {
-            hold_in_stream(&conn, prefix).map_err(unavailable)?;
+            let mut record = Vec::new();
+            let mut writes = Recorder::new(&conn, redo.as_ref().map(|_| &mut record), WRITES);
+            hold_in_stream(&mut writes, prefix)?;
+            if let Some(redo) = redo.as_mut() {
+                redo.append(&record)?;
+            }
         }
         Ok(Self {
             conn: tokio::sync::Mutex::new(conn),
             queued: Mutex::new(Vec::new()),
             capture,
             committed: Arc::new(Notify::new()),
+            redo: redo.map(Mutex::new),
         })
     }
 
@@ -263,10 +312,10 @@ impl SqliteTable {
     /// Group commit: a writer queues its transaction and takes the lock;
     /// whoever holds it commits every transaction queued by then in one
     /// SQLite transaction, in order (each sees the writes of the ones before
-    /// it; a refused condition is found before its transaction writes). Pages
-    /// that several of them touch (the stream's tail, an index leaf) go to
-    /// the WAL once per group instead of once per transaction. Results are
-    /// handed out only after the commit.
+    /// it; a refused condition is found before its transaction writes). The
+    /// group is one record of the redo log, one `write`, and pages several of
+    /// them touch (the stream's tail, an index leaf) are changed once.
+    /// Results are handed out only after the commit.
     async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         validate_transaction(&ops)?;
         for op in &ops {
@@ -303,17 +352,23 @@ impl SqliteTable {
         result.await.unwrap_or_else(|_| Err(StoreError::Unavailable("a group commit was abandoned".into())))
     }
 
+    /// Commits a group. On a table with a redo log, the group's record is
+    /// written to the log before SQLite commits; if it cannot be, nothing
+    /// of the group is committed.
     fn commit_group(&self, conn: &mut Connection, group: Vec<Queued>) {
         let mut outcomes = Vec::with_capacity(group.len());
+        let mut redo = self.redo.as_ref().map(|redo| redo.lock().unwrap_or_else(|p| p.into_inner()));
         let committed = (|| -> Result<(), String> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| e.to_string())?;
+            let mut record = Vec::new();
+            let mut writes = Recorder::new(&tx, redo.as_ref().map(|_| &mut record), WRITES);
             for queued in &group {
                 let outcome = match &queued.work {
-                    Work::Transaction { ops, bodies } => self.apply(&tx, ops, bodies),
+                    Work::Transaction { ops, bodies } => self.apply(&mut writes, ops, bodies),
                     // An outbox the stream holds has no items to delete.
                     Work::Acknowledge { sequence, relayed } => match self.capture {
-                        StreamCapture::Outbox { .. } => forget(&tx, *sequence, &[]),
-                        _ => forget(&tx, *sequence, relayed),
+                        StreamCapture::Outbox { .. } => forget(&mut writes, *sequence, &[]),
+                        _ => forget(&mut writes, *sequence, relayed),
                     },
                 };
                 match outcome {
@@ -325,8 +380,19 @@ impl SqliteTable {
                     Err(e) => return Err(e.to_string()),
                 }
             }
+            if let Some(redo) = redo.as_mut().filter(|_| !record.is_empty()) {
+                redo.append(&record).map_err(|e| e.to_string())?;
+            }
             tx.commit().map_err(|e| e.to_string())
         })();
+        if committed.is_ok()
+            && let Some(redo) = redo.as_mut().filter(|redo| redo.wants_snapshot())
+            && let Err(e) = redo.snapshot(conn)
+        {
+            // The log goes on growing; the next commit tries again.
+            tracing::warn!(error = %e, "a table's snapshot was not written");
+        }
+        drop(redo);
         match committed {
             Ok(()) => {
                 // New changes for the stream's reader (its own acknowledgement is none).
@@ -350,11 +416,12 @@ impl SqliteTable {
     }
 
     /// One transaction's checks and writes, inside its savepoint.
-    fn apply(&self, tx: &Connection, ops: &[WriteOp], bodies: &[Option<String>]) -> Result<(), StoreError> {
+    fn apply(&self, writes: &mut Recorder<'_>, ops: &[WriteOp], bodies: &[Option<String>]) -> Result<(), StoreError> {
         let mut found: Vec<Option<Stored>> = Vec::with_capacity(ops.len());
         for (index, op) in ops.iter().enumerate() {
             let key = op.key();
-            let current: Option<Stored> = tx
+            let current: Option<Stored> = writes
+                .conn()
                 .prepare_cached(if self.capture.holds(&key.pk) { FIND_HELD } else { FIND_ITEM })
                 .and_then(|mut s| {
                     s.query_row(params![key.pk, key.sk], |r| {
@@ -372,7 +439,7 @@ impl SqliteTable {
             match op {
                 WriteOp::Delete { key, .. } if self.capture.holds(&key.pk) => {
                     if current.is_some() {
-                        forget_held(tx, key)?;
+                        forget_held(writes, key)?;
                     }
                 }
                 WriteOp::Put { item, .. } => {
@@ -381,38 +448,31 @@ impl SqliteTable {
                     if self.capture.holds(&item.key.pk) {
                         // In the stream alone, once.
                         if current.is_some() {
-                            forget_held(tx, &item.key)?;
+                            forget_held(writes, &item.key)?;
                         }
-                        tx.prepare_cached(RECORD_PUT).and_then(|mut s| s.execute(values)).map_err(unavailable)?;
+                        writes.execute(W::RecordPut as usize, values)?;
                         continue;
                     }
-                    let written = match current {
-                        None => tx.prepare_cached(INSERT_ITEM).and_then(|mut s| s.execute(values)),
+                    match current {
+                        None => writes.execute(W::InsertItem as usize, values)?,
                         // The index key stays as it was: the update does not
                         // name the index's columns, so the index's leaf is not
                         // written again (a replace would delete and insert its
                         // entry).
-                        Some(c) if c.gsi1pk.as_deref() == gsi1pk && c.gsi1sk.as_deref() == gsi1sk => {
-                            tx.prepare_cached(UPDATE_ITEM).and_then(|mut s| {
-                                s.execute(params![item.key.pk, item.key.sk, item.version, body, item.expires_at])
-                            })
-                        }
-                        Some(_) => tx.prepare_cached(UPDATE_ITEM_AND_INDEX).and_then(|mut s| s.execute(values)),
+                        Some(c) if c.gsi1pk.as_deref() == gsi1pk && c.gsi1sk.as_deref() == gsi1sk => writes.execute(
+                            W::UpdateItem as usize,
+                            params![item.key.pk, item.key.sk, item.version, body, item.expires_at],
+                        )?,
+                        Some(_) => writes.execute(W::UpdateItemAndIndex as usize, values)?,
                     };
-                    written.map_err(unavailable)?;
                     if self.capture.records_put(&item.key) {
-                        tx.prepare_cached(RECORD_PUT).and_then(|mut s| s.execute(values)).map_err(unavailable)?;
+                        writes.execute(W::RecordPut as usize, values)?;
                     }
                 }
                 WriteOp::Delete { key, .. } => {
-                    let deleted = tx
-                        .prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
-                        .and_then(|mut s| s.execute(params![key.pk, key.sk]))
-                        .map_err(unavailable)?;
+                    let deleted = writes.execute(W::DeleteItem as usize, params![key.pk, key.sk])?;
                     if deleted > 0 && self.capture.records_delete() {
-                        tx.prepare_cached("INSERT INTO stream (pk, sk) VALUES (?1, ?2)")
-                            .and_then(|mut s| s.execute(params![key.pk, key.sk]))
-                            .map_err(unavailable)?;
+                        writes.execute(W::RecordDelete as usize, params![key.pk, key.sk])?;
                     }
                 }
                 WriteOp::Check { .. } => {}
@@ -499,14 +559,10 @@ fn query_sql(index: &Index, forward: bool, source: &str) -> String {
 }
 
 /// The relay's acknowledgement, inside a group commit.
-fn forget(tx: &Connection, sequence: u64, relayed: &[Key]) -> Result<(), StoreError> {
-    tx.prepare_cached("DELETE FROM stream WHERE sequence <= ?1")
-        .and_then(|mut s| s.execute(params![sequence]))
-        .map_err(unavailable)?;
+fn forget(writes: &mut Recorder<'_>, sequence: u64, relayed: &[Key]) -> Result<(), StoreError> {
+    writes.execute(W::ForgetRelayed as usize, params![sequence])?;
     for key in relayed {
-        tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
-            .and_then(|mut s| s.execute(params![key.pk, key.sk]))
-            .map_err(unavailable)?;
+        writes.execute(W::DeleteItem as usize, params![key.pk, key.sk])?;
     }
     Ok(())
 }
@@ -514,13 +570,9 @@ fn forget(tx: &Connection, sequence: u64, relayed: &[Key]) -> Result<(), StoreEr
 /// Removes an item the stream may hold, wherever it is: a rewrite or a
 /// delete of an outbox item (the sweeper's). What the relay read of it
 /// before stays read; what it had not read, it never will.
-fn forget_held(tx: &Connection, key: &Key) -> Result<(), StoreError> {
-    tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
-        .and_then(|mut s| s.execute(params![key.pk, key.sk]))
-        .map_err(unavailable)?;
-    tx.prepare_cached("DELETE FROM stream WHERE pk = ?1 AND sk = ?2")
-        .and_then(|mut s| s.execute(params![key.pk, key.sk]))
-        .map_err(unavailable)?;
+fn forget_held(writes: &mut Recorder<'_>, key: &Key) -> Result<(), StoreError> {
+    writes.execute(W::DeleteItem as usize, params![key.pk, key.sk])?;
+    writes.execute(W::ForgetHeld as usize, params![key.pk, key.sk])?;
     Ok(())
 }
 
@@ -528,10 +580,9 @@ fn forget_held(tx: &Connection, key: &Key) -> Result<(), StoreError> {
 /// (anything else it recorded the relay would skip), and an item an earlier
 /// runner kept both among the items and in the stream stays in the stream
 /// alone, so that no read finds it twice.
-fn hold_in_stream(conn: &Connection, prefix: &str) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM stream WHERE version IS NULL OR substr(pk, 1, length(?1)) != ?1", params![prefix])?;
-    // Looked up from the stream's few rows, not by a scan of the items.
-    conn.execute("DELETE FROM items WHERE (pk, sk) IN (SELECT pk, sk FROM stream)", [])?;
+fn hold_in_stream(writes: &mut Recorder<'_>, prefix: &str) -> Result<(), StoreError> {
+    writes.execute(W::KeepOutboxOnly as usize, params![prefix])?;
+    writes.execute(W::DropHeldItems as usize, params![])?;
     Ok(())
 }
 
@@ -603,14 +654,13 @@ mod tests {
         WriteOp::Put { item, condition: framework::store::Condition::NotExists }
     }
 
-    /// Pages in a table file's write-ahead log (one frame each).
-    fn wal_frames(db: &std::path::Path) -> u64 {
-        let wal = std::fs::metadata(db.with_extension("db-wal")).map_or(0, |m| m.len());
-        wal.saturating_sub(32) / (4096 + 24)
+    /// The statements of each record of the table's redo log, by number.
+    fn logged(db: &std::path::Path) -> Vec<Vec<usize>> {
+        redo::records(db).into_iter().map(|record| record.into_iter().map(|(number, _)| number).collect()).collect()
     }
 
     #[tokio::test]
-    async fn rewriting_an_item_under_the_same_index_key_writes_no_index_page() {
+    async fn rewriting_an_item_under_the_same_index_key_leaves_the_index_alone() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("t.db");
         let table = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
@@ -619,19 +669,26 @@ mod tests {
         let put =
             |item: &Item| vec![WriteOp::Put { item: item.clone(), condition: framework::store::Condition::Always }];
         table.write(put(&item)).await.unwrap();
-        let before = wal_frames(&db);
-
         item.version = 2;
         item.body = json!({"status": "Reserved"});
         table.write(put(&item)).await.unwrap();
-        let same_index = wal_frames(&db) - before;
-        assert_eq!(same_index, 1, "only the item's page");
-
         item.version = 3;
         item.index = Some(Key::new("Customer#bob", "r1"));
         table.write(put(&item)).await.unwrap();
-        let moved = wal_frames(&db) - before - same_index;
-        assert_eq!(moved, 2, "the item's page and the index's");
+        // An update naming the index's columns (or a replace) writes the
+        // index's B-tree even when the entry is unchanged.
+        let statements = logged(&db);
+        assert_eq!(
+            statements,
+            [vec![W::InsertItem as usize], vec![W::UpdateItem as usize], vec![W::UpdateItemAndIndex as usize]]
+        );
+        assert!(!WRITES[W::UpdateItem as usize].contains("gsi1"), "the plain update leaves the index's columns alone");
+        let reopened = SqliteTable::open_with(Some(&db), StreamCapture::Off).err();
+        assert!(reopened.is_some(), "the file is still the first table's");
+        drop(table);
+        let reopened = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
+        assert_eq!(reopened.read_query(&Query::index("Customer#bob")).await.unwrap(), vec![item]);
+        assert!(reopened.read_query(&Query::index("Customer#alice")).await.unwrap().is_empty());
     }
 
     fn outbox() -> StreamCapture {
@@ -684,15 +741,157 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_outbox_put_writes_one_page_the_streams() {
+    async fn an_outbox_put_writes_the_stream_row_alone() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("t.db");
         let table = SqliteTable::open_with(Some(&db), outbox()).unwrap();
         let create = |item: Item| vec![WriteOp::Put { item, condition: framework::store::Condition::NotExists }];
         table.write(create(outbox_item("e1"))).await.unwrap();
-        let before = wal_frames(&db);
-        table.write(create(outbox_item("e2"))).await.unwrap();
-        assert_eq!(wal_frames(&db) - before, 1, "no item, no index entry: the stream's page alone");
+        let records = logged(&db);
+        // The record of opening (the outbox's cleanup), then the put's.
+        assert_eq!(records.last(), Some(&vec![W::RecordPut as usize]), "no item, no index entry: {records:?}");
+    }
+
+    fn put_each(items: impl IntoIterator<Item = Item>) -> Vec<WriteOp> {
+        items.into_iter().map(|item| WriteOp::Put { item, condition: framework::store::Condition::Always }).collect()
+    }
+
+    fn stock(n: usize) -> Item {
+        let mut item =
+            Item::new(Key::new(format!("Stock#b{n:03}"), "STATE"), 1, json!({"available": n, "pad": "x".repeat(200)}));
+        item.index = Some(Key::new("Stocks", format!("{n:03}")));
+        item
+    }
+
+    /// What a reader sees of a table: every item and the stream.
+    async fn contents(table: &SqliteTable) -> (Vec<Item>, Vec<(u64, String)>) {
+        let stream = table.read_stream(0, 10_000).await.unwrap().into_iter().map(|c| (c.sequence, c.key.pk)).collect();
+        (table.scan().await.unwrap(), stream)
+    }
+
+    #[tokio::test]
+    async fn a_reopened_table_has_every_commit_its_stream_and_its_acknowledgements() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let table = SqliteTable::open_with(Some(&db), outbox()).unwrap();
+        for n in 0..5 {
+            table.write(put_each([stock(n), outbox_item(&format!("e{n}"))])).await.unwrap();
+        }
+        let mut rewritten = stock(2);
+        rewritten.version = 2;
+        rewritten.index = None;
+        table.write(put_each([rewritten])).await.unwrap();
+        table.delete_each(vec![stock(3).key]).await.unwrap();
+        let relayed = table.read_stream(0, 2).await.unwrap();
+        table.acknowledge(relayed[1].sequence, &[]).await.unwrap();
+        let before = contents(&table).await;
+        assert_eq!(before.0.len(), 4 + 3, "four stocks, three outbox items not yet relayed");
+        // Dropping a table writes nothing: what it left is what `write` wrote.
+        drop(table);
+
+        let reopened = SqliteTable::open_with(Some(&db), outbox()).unwrap();
+        assert_eq!(contents(&reopened).await, before);
+        reopened.write(put_each([outbox_item("e9")])).await.unwrap();
+        let (_, stream) = contents(&reopened).await;
+        assert_eq!(stream.last().map(|(_, pk)| pk.as_str()), Some("OUTBOX#e9"));
+        assert!(stream.windows(2).all(|w| w[0].0 < w[1].0), "the stream's order goes on: {stream:?}");
+    }
+
+    #[tokio::test]
+    async fn a_log_folded_into_snapshots_reopens_the_same_and_starts_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let table = SqliteTable::open_logged(Some(&db), outbox(), 0).unwrap();
+        for n in 0..300 {
+            table.write(put_each([stock(n), outbox_item(&format!("e{n}"))])).await.unwrap();
+        }
+        let before = contents(&table).await;
+        let generation: i64 =
+            rusqlite::Connection::open(&db).unwrap().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert!(generation >= 3, "snapshots written: {generation}");
+        let log = std::fs::metadata(redo::log_path(&db)).unwrap().len();
+        let snapshot = std::fs::metadata(&db).unwrap().len();
+        assert!(log < snapshot, "the log was started again: {log} bytes, snapshot {snapshot}");
+        drop(table);
+        let reopened = SqliteTable::open_logged(Some(&db), outbox(), 0).unwrap();
+        assert_eq!(contents(&reopened).await, before);
+    }
+
+    #[tokio::test]
+    async fn a_log_already_in_the_snapshot_is_not_replayed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let table = SqliteTable::open_with(Some(&db), outbox()).unwrap();
+        table.write(put_each([stock(1), outbox_item("e1")])).await.unwrap();
+        let before = contents(&table).await;
+        let log = std::fs::read(redo::log_path(&db)).unwrap();
+        let conn = table.conn.lock().await;
+        table.redo.as_ref().unwrap().lock().unwrap().snapshot(&conn).unwrap();
+        drop(conn);
+        drop(table);
+        // The runner stopped after the snapshot was renamed into place and
+        // before the log was started again.
+        std::fs::write(redo::log_path(&db), &log).unwrap();
+        let reopened = SqliteTable::open_with(Some(&db), outbox()).unwrap();
+        assert_eq!(contents(&reopened).await, before, "each item once, the event once in the stream");
+    }
+
+    #[tokio::test]
+    async fn a_record_cut_short_is_dropped_and_the_log_goes_on_after_the_last_whole_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let table = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
+        for n in 1..=3 {
+            table.write(put_each([stock(n)])).await.unwrap();
+        }
+        drop(table);
+        // A power cut took the end of the last record.
+        let log = std::fs::OpenOptions::new().write(true).open(redo::log_path(&db)).unwrap();
+        let len = log.metadata().unwrap().len();
+        log.set_len(len - 10).unwrap();
+        drop(log);
+        let names = |items: Vec<Item>| items.into_iter().map(|i| i.key.pk).collect::<Vec<_>>();
+
+        let reopened = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
+        assert_eq!(names(reopened.scan().await.unwrap()), ["Stock#b001", "Stock#b002"]);
+        reopened.write(put_each([stock(4)])).await.unwrap();
+        drop(reopened);
+        let again = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
+        assert_eq!(names(again.scan().await.unwrap()), ["Stock#b001", "Stock#b002", "Stock#b004"]);
+
+        // A record whose bytes changed is not applied, nor anything after it.
+        drop(again);
+        let mut bytes = std::fs::read(redo::log_path(&db)).unwrap();
+        let last = bytes.len() - 3;
+        bytes[last] ^= 0xff;
+        std::fs::write(redo::log_path(&db), &bytes).unwrap();
+        let checked = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
+        assert_eq!(names(checked.scan().await.unwrap()), ["Stock#b001", "Stock#b002"]);
+    }
+
+    #[tokio::test]
+    async fn a_table_file_of_an_earlier_runner_is_read_with_its_write_ahead_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let (live, copy) = (dir.path().join("live.db"), dir.path().join("t.db"));
+        let earlier = Connection::open(&live).unwrap();
+        earlier.pragma_update(None, "journal_mode", "WAL").unwrap();
+        earlier.execute_batch(SCHEMA).unwrap();
+        earlier
+            .execute(
+                INSERT_ITEM,
+                params!["Stock#b1", "STATE", 1, r#"{"available":2}"#, None::<String>, None::<String>, None::<u64>],
+            )
+            .unwrap();
+        // As a `kill -9` leaves them: the commit in the WAL, not yet in the file.
+        std::fs::copy(&live, &copy).unwrap();
+        let mut wal = copy.clone().into_os_string();
+        wal.push("-wal");
+        std::fs::copy(dir.path().join("live.db-wal"), &wal).unwrap();
+        drop(earlier);
+
+        let table = SqliteTable::open_with(Some(&copy), StreamCapture::Off).unwrap();
+        let item = table.read_item(&Key::new("Stock#b1", "STATE")).await.unwrap().unwrap();
+        assert_eq!(item.body, json!({"available": 2}));
     }
 
     #[tokio::test]

@@ -1,0 +1,404 @@
+//! A table's durability when SQLite holds it in memory: a snapshot file and
+//! a redo log of the statements committed since.
+//!
+//! SQLite's own WAL writes a whole 4 KiB page for every leaf a commit
+//! touches; a saga's commits changed about 40 pages (160 KiB) to store a few
+//! KiB of rows, and writing them back cost a third of the runner's CPU. Here
+//! a group commit appends what it executed instead: each write statement (by
+//! its number in the table's list) with its parameters, one checksummed
+//! record a group, written to the file before SQLite commits. Once `write`
+//! returns the record is in the OS's page cache, so a `kill -9` of the runner
+//! loses nothing acknowledged; the log is synced every few MiB (as SQLite's
+//! `synchronous=NORMAL` syncs its WAL at each checkpoint), so a power cut may
+//! lose the last commits, never an earlier one, and never leaves a record
+//! half applied: replay stops at the first record whose checksum fails.
+//!
+//! Replaying the statements in order against the snapshot they followed
+//! gives the same rows, because each one is deterministic (no clock, no
+//! random value; the stream's sequence is `max + 1`).
+//!
+//! When the log has grown past both [`MIN_LOG_BEFORE_SNAPSHOT`] and the
+//! snapshot's size, a new snapshot is written (SQLite's backup, to a
+//! temporary file, synced, renamed over the old) and the log starts again.
+//! The snapshot's `user_version` and the log's header carry a generation: a
+//! log whose generation is not the snapshot's was written before it (the
+//! runner stopped between the two steps) and is already in it.
+//!
+//! Files: `<table>.db` (an ordinary SQLite database, readable with any
+//! `sqlite3` shell, as of the last snapshot) and `<table>.redo`, which is
+//! also locked while the table is open, so a second runner on the same data
+//! directory is refused rather than interleaved.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use framework::store::StoreError;
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{Connection, MAIN_DB, ToSql, params_from_iter};
+
+const MAGIC: &[u8; 8] = b"CTXREDO1";
+/// The magic, then the generation (`i64`, little-endian).
+const HEADER_LEN: u64 = 16;
+/// A record: payload length and CRC-32 (`u32` each, little-endian), payload.
+const RECORD_HEADER_LEN: usize = 8;
+/// Below this the log is never folded into a snapshot.
+pub(crate) const MIN_LOG_BEFORE_SNAPSHOT: u64 = 32 << 20;
+/// Bytes appended between two syncs of the log.
+const SYNC_EVERY: u64 = 4 << 20;
+
+/// The value tags of a record's parameters.
+const NULL: u8 = 0;
+const INTEGER: u8 = 1;
+const REAL: u8 = 2;
+const TEXT: u8 = 3;
+const BLOB: u8 = 4;
+
+fn unavailable(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(what.to_string())
+}
+
+/// A table's snapshot and log, open.
+pub(crate) struct Redo {
+    snapshot: PathBuf,
+    log: File,
+    /// The log's length: its header and every whole record.
+    len: u64,
+    unsynced: u64,
+    snapshot_len: u64,
+    generation: i64,
+    /// Set when an append failed and could not be undone: the log may end
+    /// in a partial record, after which nothing more may be written.
+    broken: Option<String>,
+    /// Below this the log is never folded into a snapshot.
+    min_log: u64,
+}
+
+impl Redo {
+    /// Loads `snapshot` (when there is one) into `conn`, an empty in-memory
+    /// database, creates what `schema` creates, and replays the log of
+    /// `statements` (the table's write statements, by number). The log is
+    /// folded into a new snapshot once it is past `min_log` bytes and the
+    /// snapshot's size.
+    pub(crate) fn open(
+        conn: &mut Connection,
+        snapshot: &Path,
+        schema: &str,
+        statements: &[&str],
+        min_log: u64,
+    ) -> Result<Self, StoreError> {
+        let at = |e: &dyn std::fmt::Display| unavailable(format!("{}: {e}", snapshot.display()));
+        // Appended to: every write lands at the end, also after the file
+        // was cut back.
+        let mut log =
+            OpenOptions::new().read(true).append(true).create(true).open(log_path(snapshot)).map_err(|e| at(&e))?;
+        log.try_lock().map_err(|e| at(&format!("in use by another runner ({e})")))?;
+
+        let (generation, snapshot_len) = if snapshot.exists() {
+            settle_earlier_wal(snapshot).map_err(|e| at(&e))?;
+            conn.restore(MAIN_DB, snapshot, None::<fn(rusqlite::backup::Progress)>).map_err(|e| at(&e))?;
+            let generation: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| at(&e))?;
+            (generation, std::fs::metadata(snapshot).map_err(|e| at(&e))?.len())
+        } else {
+            (0, 0)
+        };
+        conn.execute_batch(schema).map_err(|e| at(&e))?;
+
+        let mut bytes = Vec::new();
+        log.read_to_end(&mut bytes).map_err(|e| at(&e))?;
+        let len = match header_generation(&bytes) {
+            Some(logged) if logged == generation => {
+                HEADER_LEN + replay(conn, &bytes[HEADER_LEN as usize..], statements).map_err(|e| at(&e))?
+            }
+            // Empty, cut short in its header, or of an earlier generation
+            // (already in the snapshot): started again.
+            _ => 0,
+        };
+        let mut redo = Self {
+            snapshot: snapshot.to_owned(),
+            log,
+            len,
+            unsynced: 0,
+            snapshot_len,
+            generation,
+            broken: None,
+            min_log,
+        };
+        if !snapshot.exists() {
+            // A new table: its file is there from the start (and any
+            // record replayed is folded in).
+            redo.snapshot(conn)?;
+        } else if len == 0 {
+            redo.restart_log(generation).map_err(|e| at(&e))?;
+        } else if len < bytes.len() as u64 {
+            // A record cut short by a power cut, or unreadable: dropped, so
+            // what is appended next follows the last whole record.
+            redo.log.set_len(len).map_err(|e| at(&e))?;
+            redo.log.sync_data().map_err(|e| at(&e))?;
+        }
+        Ok(redo)
+    }
+
+    /// Appends a group commit's record ([`Recorder`]); on failure the log is
+    /// cut back to where it was, and the group must not commit.
+    pub(crate) fn append(&mut self, payload: &[u8]) -> Result<(), StoreError> {
+        if let Some(why) = &self.broken {
+            return Err(unavailable(why));
+        }
+        let mut record = Vec::with_capacity(RECORD_HEADER_LEN + payload.len());
+        record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        record.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        record.extend_from_slice(payload);
+        let written = self.log.write_all(&record).and_then(|()| {
+            self.unsynced += record.len() as u64;
+            if self.unsynced >= SYNC_EVERY {
+                self.unsynced = 0;
+                self.log.sync_data()?;
+            }
+            Ok(())
+        });
+        match written {
+            Ok(()) => {
+                self.len += record.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                if let Err(undo) = self.log.set_len(self.len) {
+                    self.broken = Some(format!(
+                        "{}: the redo log could not be cut back after a failed write ({undo}); restart the runner",
+                        self.snapshot.display()
+                    ));
+                }
+                Err(unavailable(format!("{}: {e}", log_path(&self.snapshot).display())))
+            }
+        }
+    }
+
+    /// Whether the log has grown enough to be folded into a new snapshot.
+    pub(crate) fn wants_snapshot(&self) -> bool {
+        self.broken.is_none() && self.len >= self.min_log.max(self.snapshot_len)
+    }
+
+    /// Writes `conn`'s database as the new snapshot and starts the log
+    /// again. A failure leaves the old snapshot and the whole log in place.
+    pub(crate) fn snapshot(&mut self, conn: &Connection) -> Result<(), StoreError> {
+        let path = self.snapshot.clone();
+        let at = |e: &dyn std::fmt::Display| unavailable(format!("{}: snapshot: {e}", path.display()));
+        let next = self.generation + 1;
+        let temporary = self.snapshot.with_extension("db-snapshot");
+        let _ = std::fs::remove_file(&temporary);
+        conn.pragma_update(None, "user_version", next).map_err(|e| at(&e))?;
+        // SQLite's backup writes the copy in one transaction, synced
+        // (a new connection's `synchronous` is FULL).
+        conn.backup(MAIN_DB, &temporary, None::<fn(rusqlite::backup::Progress)>).map_err(|e| at(&e))?;
+        std::fs::rename(&temporary, &path).map_err(|e| at(&e))?;
+        sync_directory(&path).map_err(|e| at(&e))?;
+        // From here the snapshot holds the log: a runner stopped before the
+        // log's header names the new generation discards the log on opening.
+        self.generation = next;
+        self.snapshot_len = std::fs::metadata(&path).map_err(|e| at(&e))?.len();
+        self.restart_log(next).map_err(|e| at(&e))
+    }
+
+    /// Empties the log and writes its header for `generation`.
+    fn restart_log(&mut self, generation: i64) -> std::io::Result<()> {
+        self.log.set_len(0)?;
+        let mut header = Vec::with_capacity(HEADER_LEN as usize);
+        header.extend_from_slice(MAGIC);
+        header.extend_from_slice(&generation.to_le_bytes());
+        self.log.write_all(&header)?;
+        self.log.sync_data()?;
+        self.len = HEADER_LEN;
+        self.unsynced = 0;
+        Ok(())
+    }
+}
+
+/// Where the log of the table whose snapshot is `snapshot` lives.
+pub(crate) fn log_path(snapshot: &Path) -> PathBuf {
+    snapshot.with_extension("redo")
+}
+
+fn header_generation(bytes: &[u8]) -> Option<i64> {
+    let header = bytes.get(..HEADER_LEN as usize)?;
+    (&header[..8] == MAGIC).then(|| i64::from_le_bytes(header[8..].try_into().expect("eight bytes")))
+}
+
+/// A table file of an earlier runner (SQLite's WAL mode) has its log folded
+/// in, so that the backup reads one file.
+fn settle_earlier_wal(snapshot: &Path) -> rusqlite::Result<()> {
+    let mut wal = snapshot.as_os_str().to_owned();
+    wal.push("-wal");
+    if Path::new(&wal).exists() {
+        Connection::open(snapshot)?.pragma_update(None, "journal_mode", "DELETE")?;
+    }
+    Ok(())
+}
+
+fn sync_directory(file: &Path) -> std::io::Result<()> {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
+        _ => Ok(()),
+    }
+}
+
+/// Replays the whole records of `log` (after its header) in one transaction;
+/// returns the length they take. A record cut short or failing its checksum
+/// ends the log. A statement that fails stops the opening: its rows would
+/// not be the ones committed.
+fn replay(conn: &mut Connection, log: &[u8], statements: &[&str]) -> Result<u64, String> {
+    let tx = conn.transaction().map_err(|e| e.to_string())?;
+    let mut at = 0usize;
+    let mut records = 0u64;
+    while let Some(header) = log.get(at..at + RECORD_HEADER_LEN) {
+        let len = u32::from_le_bytes(header[..4].try_into().expect("four bytes")) as usize;
+        let crc = u32::from_le_bytes(header[4..].try_into().expect("four bytes"));
+        let Some(payload) = log.get(at + RECORD_HEADER_LEN..at + RECORD_HEADER_LEN + len) else { break };
+        if crc32fast::hash(payload) != crc {
+            break;
+        }
+        apply_record(&tx, payload, statements).map_err(|e| format!("redo record {records} (byte {at}): {e}"))?;
+        at += RECORD_HEADER_LEN + len;
+        records += 1;
+    }
+    tx.commit().map_err(|e| e.to_string())?;
+    Ok(at as u64)
+}
+
+fn apply_record(conn: &Connection, mut payload: &[u8], statements: &[&str]) -> Result<(), String> {
+    let mut values = Vec::new();
+    while let Some((&number, rest)) = payload.split_first() {
+        let sql = statements.get(usize::from(number)).ok_or_else(|| format!("no statement {number}"))?;
+        let (&count, mut rest) = rest.split_first().ok_or("a statement without its parameter count")?;
+        values.clear();
+        for _ in 0..count {
+            let (value, after) = decode(rest).ok_or("a parameter cut short")?;
+            values.push(value);
+            rest = after;
+        }
+        conn.prepare_cached(sql)
+            .and_then(|mut s| s.execute(params_from_iter(values.iter())))
+            .map_err(|e| e.to_string())?;
+        payload = rest;
+    }
+    Ok(())
+}
+
+/// A length-prefixed run of bytes, and what follows it.
+fn sized(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+    Some((bytes.get(4..4 + len)?, &bytes[4 + len..]))
+}
+
+fn decode(bytes: &[u8]) -> Option<(Value, &[u8])> {
+    let (&tag, rest) = bytes.split_first()?;
+    let eight = |rest: &[u8]| rest.get(..8).map(|b| <[u8; 8]>::try_from(b).expect("eight bytes"));
+    Some(match tag {
+        NULL => (Value::Null, rest),
+        INTEGER => (Value::Integer(i64::from_le_bytes(eight(rest)?)), &rest[8..]),
+        REAL => (Value::Real(f64::from_le_bytes(eight(rest)?)), &rest[8..]),
+        TEXT => {
+            let (text, rest) = sized(rest)?;
+            (Value::Text(String::from_utf8(text.to_vec()).ok()?), rest)
+        }
+        BLOB => {
+            let (blob, rest) = sized(rest)?;
+            (Value::Blob(blob.to_vec()), rest)
+        }
+        _ => return None,
+    })
+}
+
+/// A group commit's write statements as they execute: on a table that keeps
+/// a redo log, each is recorded (its number, its parameters) for the
+/// group's record.
+pub(crate) struct Recorder<'a> {
+    conn: &'a Connection,
+    record: Option<&'a mut Vec<u8>>,
+    statements: &'static [&'static str],
+}
+
+impl<'a> Recorder<'a> {
+    pub(crate) fn new(
+        conn: &'a Connection,
+        record: Option<&'a mut Vec<u8>>,
+        statements: &'static [&'static str],
+    ) -> Self {
+        Self { conn, record, statements }
+    }
+
+    /// The connection, for reads.
+    pub(crate) fn conn(&self) -> &Connection {
+        self.conn
+    }
+
+    /// Executes statement `number` of the table's list; returns the rows it changed.
+    pub(crate) fn execute(&mut self, number: usize, params: &[&dyn ToSql]) -> Result<usize, StoreError> {
+        let changed = self
+            .conn
+            .prepare_cached(self.statements[number])
+            .and_then(|mut s| s.execute(params))
+            .map_err(unavailable)?;
+        if let Some(record) = self.record.as_deref_mut() {
+            record.push(u8::try_from(number).map_err(unavailable)?);
+            record.push(u8::try_from(params.len()).map_err(unavailable)?);
+            for param in params {
+                match param.to_sql().map_err(unavailable)? {
+                    ToSqlOutput::Borrowed(value) => encode(record, value),
+                    ToSqlOutput::Owned(value) => encode(record, (&value).into()),
+                    other => return Err(unavailable(format!("a parameter the redo log cannot hold: {other:?}"))),
+                }
+            }
+        }
+        Ok(changed)
+    }
+}
+
+fn encode(record: &mut Vec<u8>, value: ValueRef<'_>) {
+    let sized = |record: &mut Vec<u8>, tag: u8, bytes: &[u8]| {
+        record.push(tag);
+        record.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        record.extend_from_slice(bytes);
+    };
+    match value {
+        ValueRef::Null => record.push(NULL),
+        ValueRef::Integer(i) => {
+            record.push(INTEGER);
+            record.extend_from_slice(&i.to_le_bytes());
+        }
+        ValueRef::Real(f) => {
+            record.push(REAL);
+            record.extend_from_slice(&f.to_le_bytes());
+        }
+        ValueRef::Text(text) => sized(record, TEXT, text),
+        ValueRef::Blob(blob) => sized(record, BLOB, blob),
+    }
+}
+
+/// Each whole record of the log of `snapshot`: its statements, by number,
+/// with their parameters.
+#[cfg(test)]
+pub(crate) fn records(snapshot: &Path) -> Vec<Vec<(usize, Vec<Value>)>> {
+    let bytes = std::fs::read(log_path(snapshot)).expect("a log");
+    let mut records = Vec::new();
+    let mut at = HEADER_LEN as usize;
+    while let Some(header) = bytes.get(at..at + RECORD_HEADER_LEN) {
+        let len = u32::from_le_bytes(header[..4].try_into().unwrap()) as usize;
+        let Some(mut payload) = bytes.get(at + RECORD_HEADER_LEN..at + RECORD_HEADER_LEN + len) else { break };
+        let mut statements = Vec::new();
+        while let Some((&number, rest)) = payload.split_first() {
+            let (&count, mut rest) = rest.split_first().unwrap();
+            let mut values = Vec::new();
+            for _ in 0..count {
+                let (value, after) = decode(rest).unwrap();
+                values.push(value);
+                rest = after;
+            }
+            statements.push((usize::from(number), values));
+            payload = rest;
+        }
+        records.push(statements);
+        at += RECORD_HEADER_LEN + len;
+    }
+    records
+}
