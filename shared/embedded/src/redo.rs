@@ -9,9 +9,13 @@
 //! record a group, written to the file before SQLite commits. Once `write`
 //! returns the record is in the OS's page cache, so a `kill -9` of the runner
 //! loses nothing acknowledged; the log is synced every few MiB (as SQLite's
-//! `synchronous=NORMAL` syncs its WAL at each checkpoint), so a power cut may
-//! lose the last commits, never an earlier one, and never leaves a record
-//! half applied: replay stops at the first record whose checksum fails.
+//! `synchronous=NORMAL` syncs its WAL at each checkpoint) and when the table
+//! closes, so a power cut may lose the last commits and never leaves a
+//! record half applied: replay stops at the first record cut short or whose
+//! checksum fails, and sets what follows aside. A failure that cannot be
+//! undone (a failed sync, a record that could not be cut back, a snapshot
+//! that failed after its rename) stops the file taking commits: writers get
+//! an error rather than an acknowledgement that might not last.
 //!
 //! Replaying the statements in order against the snapshot they followed
 //! gives the same rows, because each one is deterministic (no clock, no
@@ -40,12 +44,17 @@ use rusqlite::{Connection, MAIN_DB, ToSql, params_from_iter};
 const MAGIC: &[u8; 8] = b"CTXREDO1";
 /// The magic, then the generation (`i64`, little-endian).
 const HEADER_LEN: u64 = 16;
-/// A record: payload length and CRC-32 (`u32` each, little-endian), payload.
+/// A record: payload length and CRC-32 of the length and the payload
+/// (`u32` each, little-endian), then the payload. Zeros where a record
+/// should be (a file system's filler after a power cut) fail the check: the
+/// CRC of four zero bytes is not zero.
 const RECORD_HEADER_LEN: usize = 8;
 /// Below this the log is never folded into a snapshot.
 pub(crate) const MIN_LOG_BEFORE_SNAPSHOT: u64 = 32 << 20;
 /// Bytes appended between two syncs of the log.
 const SYNC_EVERY: u64 = 4 << 20;
+/// After a snapshot failed, bytes appended before the next try.
+const SNAPSHOT_RETRY_AFTER: u64 = 4 << 20;
 
 /// The value tags of a record's parameters.
 const NULL: u8 = 0;
@@ -67,12 +76,23 @@ pub(crate) struct Redo {
     unsynced: u64,
     snapshot_len: u64,
     generation: i64,
-    /// Set when an append failed and could not be undone: the log may end
-    /// in a partial record, after which nothing more may be written.
+    /// Set when the log can no longer be trusted to hold what is appended
+    /// (a write that could not be undone, a failed sync, a snapshot that
+    /// failed half way): every commit is refused from then on, rather than
+    /// acknowledged and lost.
     broken: Option<String>,
     /// Below this the log is never folded into a snapshot.
     min_log: u64,
+    /// No snapshot is tried before the log reaches this (after a failure).
+    retry_at: u64,
+    /// Test hook: the next append fails as a full disk would.
+    #[cfg(test)]
+    pub(crate) refuse_next_append: bool,
 }
+
+/// Where a record starts, to cut the log back to ([`Redo::undo`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mark(u64);
 
 impl Redo {
     /// Loads `snapshot` (when there is one) into `conn`, an empty in-memory
@@ -110,6 +130,13 @@ impl Redo {
             Some(logged) if logged == generation => {
                 HEADER_LEN + replay(conn, &bytes[HEADER_LEN as usize..], statements).map_err(|e| at(&e))?
             }
+            // The snapshot is older than its log (a file put back by hand?):
+            // replaying would skip what lies between.
+            Some(logged) if logged > generation => {
+                return Err(at(&format!(
+                    "the snapshot (generation {generation}) is older than its redo log (generation {logged})"
+                )));
+            }
             // Empty, cut short in its header, or of an earlier generation
             // (already in the snapshot): started again.
             _ => 0,
@@ -123,6 +150,9 @@ impl Redo {
             generation,
             broken: None,
             min_log,
+            retry_at: 0,
+            #[cfg(test)]
+            refuse_next_append: false,
         };
         if !snapshot.exists() {
             // A new table: its file is there from the start (and any
@@ -131,78 +161,128 @@ impl Redo {
         } else if len == 0 {
             redo.restart_log(generation).map_err(|e| at(&e))?;
         } else if len < bytes.len() as u64 {
-            // A record cut short by a power cut, or unreadable: dropped, so
-            // what is appended next follows the last whole record.
+            // A record cut short by a power cut, or unreadable: what follows
+            // the last whole record is set aside (not applied, not lost) and
+            // the log goes on from there.
+            let kept = snapshot.with_extension(format!("redo-dropped-{}", framework::now_millis()));
+            std::fs::write(&kept, &bytes[len as usize..]).map_err(|e| at(&e))?;
+            tracing::warn!(
+                log = %log_path(snapshot).display(),
+                dropped_bytes = bytes.len() as u64 - len,
+                kept_in = %kept.display(),
+                "the redo log ends in a record cut short or unreadable; replayed up to it"
+            );
             redo.log.set_len(len).map_err(|e| at(&e))?;
             redo.log.sync_data().map_err(|e| at(&e))?;
         }
         Ok(redo)
     }
 
-    /// Appends a group commit's record ([`Recorder`]); on failure the log is
-    /// cut back to where it was, and the group must not commit.
-    pub(crate) fn append(&mut self, payload: &[u8]) -> Result<(), StoreError> {
-        if let Some(why) = &self.broken {
-            return Err(unavailable(why));
+    fn refuse(&self) -> Result<(), StoreError> {
+        match &self.broken {
+            Some(why) => Err(unavailable(why)),
+            None => Ok(()),
         }
+    }
+
+    fn break_with(&mut self, what: impl std::fmt::Display) -> StoreError {
+        let why = format!("{}: {what}; restart the runner", log_path(&self.snapshot).display());
+        self.broken = Some(why.clone());
+        unavailable(why)
+    }
+
+    /// Appends a group commit's record ([`Recorder`]) and returns where it
+    /// starts. On failure the log is cut back to where it was and the group
+    /// must not commit; if the group fails after this, [`Self::undo`].
+    pub(crate) fn append(&mut self, payload: &[u8]) -> Result<Mark, StoreError> {
+        self.refuse()?;
+        let mark = Mark(self.len);
+        let length = (payload.len() as u32).to_le_bytes();
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&length);
+        crc.update(payload);
         let mut record = Vec::with_capacity(RECORD_HEADER_LEN + payload.len());
-        record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        record.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        record.extend_from_slice(&length);
+        record.extend_from_slice(&crc.finalize().to_le_bytes());
         record.extend_from_slice(payload);
-        let written = self.log.write_all(&record).and_then(|()| {
-            self.unsynced += record.len() as u64;
-            if self.unsynced >= SYNC_EVERY {
-                self.unsynced = 0;
-                self.log.sync_data()?;
+        #[cfg(test)]
+        if std::mem::take(&mut self.refuse_next_append) {
+            // Half the record on disk, then the disk is full.
+            let _ = self.log.write_all(&record[..record.len() / 2]);
+            self.undo(mark);
+            return Err(unavailable("no space left on device (test)"));
+        }
+        if let Err(e) = self.log.write_all(&record) {
+            self.undo(mark);
+            return Err(unavailable(format!("{}: {e}", log_path(&self.snapshot).display())));
+        }
+        self.len += record.len() as u64;
+        self.unsynced += record.len() as u64;
+        if self.unsynced >= SYNC_EVERY {
+            self.unsynced = 0;
+            // A failed sync may have dropped earlier records' pages (Linux
+            // marks them clean): nothing appended from here is trusted.
+            if let Err(e) = self.log.sync_data() {
+                self.undo(mark);
+                return Err(self.break_with(format!("the redo log could not be synced ({e})")));
             }
-            Ok(())
-        });
-        match written {
-            Ok(()) => {
-                self.len += record.len() as u64;
-                Ok(())
-            }
+        }
+        Ok(mark)
+    }
+
+    /// Cuts the log back to `mark`: the record appended there belongs to a
+    /// group that did not commit. If that fails, the log is broken.
+    pub(crate) fn undo(&mut self, mark: Mark) {
+        match self.log.set_len(mark.0) {
+            Ok(()) => self.len = mark.0,
             Err(e) => {
-                if let Err(undo) = self.log.set_len(self.len) {
-                    self.broken = Some(format!(
-                        "{}: the redo log could not be cut back after a failed write ({undo}); restart the runner",
-                        self.snapshot.display()
-                    ));
-                }
-                Err(unavailable(format!("{}: {e}", log_path(&self.snapshot).display())))
+                self.break_with(format!("a record of a group that did not commit could not be cut off ({e})"));
             }
         }
     }
 
     /// Whether the log has grown enough to be folded into a new snapshot.
     pub(crate) fn wants_snapshot(&self) -> bool {
-        self.broken.is_none() && self.len >= self.min_log.max(self.snapshot_len)
+        self.broken.is_none() && self.len >= self.min_log.max(self.snapshot_len).max(self.retry_at)
     }
 
     /// Writes `conn`'s database as the new snapshot and starts the log
-    /// again. A failure leaves the old snapshot and the whole log in place.
+    /// again. A failure before the new snapshot is in place leaves the old
+    /// one and the whole log (the next try waits for a few more MiB of
+    /// log); a failure after it breaks the log, since the log's records
+    /// would be discarded at the next opening.
     pub(crate) fn snapshot(&mut self, conn: &Connection) -> Result<(), StoreError> {
+        self.refuse()?;
         let path = self.snapshot.clone();
         let at = |e: &dyn std::fmt::Display| unavailable(format!("{}: snapshot: {e}", path.display()));
         let next = self.generation + 1;
         let temporary = self.snapshot.with_extension("db-snapshot");
-        let _ = std::fs::remove_file(&temporary);
-        conn.pragma_update(None, "user_version", next).map_err(|e| at(&e))?;
-        // SQLite's backup writes the copy in one transaction, synced
-        // (a new connection's `synchronous` is FULL).
-        conn.backup(MAIN_DB, &temporary, None::<fn(rusqlite::backup::Progress)>).map_err(|e| at(&e))?;
-        std::fs::rename(&temporary, &path).map_err(|e| at(&e))?;
-        sync_directory(&path).map_err(|e| at(&e))?;
+        let written = (|| {
+            let _ = std::fs::remove_file(&temporary);
+            conn.pragma_update(None, "user_version", next).map_err(|e| at(&e))?;
+            // SQLite's backup writes the copy in one transaction, synced
+            // (a new connection's `synchronous` is FULL).
+            conn.backup(MAIN_DB, &temporary, None::<fn(rusqlite::backup::Progress)>).map_err(|e| at(&e))?;
+            std::fs::rename(&temporary, &path).map_err(|e| at(&e))
+        })();
+        if let Err(e) = written {
+            self.retry_at = self.len + SNAPSHOT_RETRY_AFTER;
+            return Err(e);
+        }
         // From here the snapshot holds the log: a runner stopped before the
         // log's header names the new generation discards the log on opening.
         self.generation = next;
-        self.snapshot_len = std::fs::metadata(&path).map_err(|e| at(&e))?.len();
-        self.restart_log(next).map_err(|e| at(&e))
+        self.snapshot_len = std::fs::metadata(&path).map_or(self.snapshot_len, |m| m.len());
+        if let Err(e) = sync_directory(&path).and_then(|()| self.restart_log(next)) {
+            return Err(self.break_with(format!("snapshot written, log not started again ({e})")));
+        }
+        Ok(())
     }
 
     /// Empties the log and writes its header for `generation`.
     fn restart_log(&mut self, generation: i64) -> std::io::Result<()> {
         self.log.set_len(0)?;
+        self.len = 0;
         let mut header = Vec::with_capacity(HEADER_LEN as usize);
         header.extend_from_slice(MAGIC);
         header.extend_from_slice(&generation.to_le_bytes());
@@ -211,6 +291,16 @@ impl Redo {
         self.len = HEADER_LEN;
         self.unsynced = 0;
         Ok(())
+    }
+}
+
+impl Drop for Redo {
+    /// A runner that stops cleanly leaves its last records synced, as
+    /// SQLite synced its WAL when a connection closed.
+    fn drop(&mut self) {
+        if self.broken.is_none() {
+            let _ = self.log.sync_data();
+        }
     }
 }
 
@@ -224,12 +314,17 @@ fn header_generation(bytes: &[u8]) -> Option<i64> {
     (&header[..8] == MAGIC).then(|| i64::from_le_bytes(header[8..].try_into().expect("eight bytes")))
 }
 
-/// A table file of an earlier runner (SQLite's WAL mode) has its log folded
-/// in, so that the backup reads one file.
+/// A table file of an earlier runner (SQLite's WAL mode) has its WAL folded
+/// in and becomes an ordinary (rollback-journal) file, as every snapshot
+/// is: otherwise its header, copied into memory and into each later
+/// snapshot, would keep saying WAL. Such a file has a `-wal` beside it or
+/// says so in its header (byte 18 is 2); a snapshot has neither.
 fn settle_earlier_wal(snapshot: &Path) -> rusqlite::Result<()> {
     let mut wal = snapshot.as_os_str().to_owned();
     wal.push("-wal");
-    if Path::new(&wal).exists() {
+    let mut header = [0u8; 20];
+    let says_wal = File::open(snapshot).and_then(|mut f| f.read_exact(&mut header)).is_ok() && header[18] == 2;
+    if says_wal || Path::new(&wal).exists() {
         Connection::open(snapshot)?.pragma_update(None, "journal_mode", "DELETE")?;
     }
     Ok(())
@@ -254,7 +349,10 @@ fn replay(conn: &mut Connection, log: &[u8], statements: &[&str]) -> Result<u64,
         let len = u32::from_le_bytes(header[..4].try_into().expect("four bytes")) as usize;
         let crc = u32::from_le_bytes(header[4..].try_into().expect("four bytes"));
         let Some(payload) = log.get(at + RECORD_HEADER_LEN..at + RECORD_HEADER_LEN + len) else { break };
-        if crc32fast::hash(payload) != crc {
+        let mut check = crc32fast::Hasher::new();
+        check.update(&header[..4]);
+        check.update(payload);
+        if check.finalize() != crc {
             break;
         }
         apply_record(&tx, payload, statements).map_err(|e| format!("redo record {records} (byte {at}): {e}"))?;
@@ -373,6 +471,19 @@ fn encode(record: &mut Vec<u8>, value: ValueRef<'_>) {
         ValueRef::Text(text) => sized(record, TEXT, text),
         ValueRef::Blob(blob) => sized(record, BLOB, blob),
     }
+}
+
+/// The bytes a record of these statements takes in the log.
+#[cfg(test)]
+pub(crate) fn record_len(statements: &[(usize, Vec<Value>)]) -> usize {
+    let mut payload = Vec::new();
+    for (number, values) in statements {
+        payload.extend_from_slice(&[*number as u8, values.len() as u8]);
+        for value in values {
+            encode(&mut payload, value.into());
+        }
+    }
+    RECORD_HEADER_LEN + payload.len()
 }
 
 /// Each whole record of the log of `snapshot`: its statements, by number,

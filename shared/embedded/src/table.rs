@@ -63,8 +63,8 @@ impl StreamCapture {
 
 pub struct SqliteTable {
     /// Waited for without holding a thread: a reader or a writer queued
-    /// behind a commit (and a checkpoint's `fsync`) leaves its worker free
-    /// for other tasks.
+    /// behind a commit (and a snapshot's copy) leaves its worker free for
+    /// other tasks.
     conn: tokio::sync::Mutex<Connection>,
     /// Transactions waiting for the next group commit.
     queued: Mutex<Vec<Queued>>,
@@ -117,7 +117,7 @@ const WRITES: &[&str] = &[
     "DELETE FROM items WHERE (pk, sk) IN (SELECT pk, sk FROM stream)",
 ];
 
-/// The numbers of [`WRITES`].
+/// The numbers of [`WRITES`], in its order.
 #[derive(Clone, Copy)]
 enum W {
     InsertItem,
@@ -131,6 +131,7 @@ enum W {
     KeepOutboxOnly,
     DropHeldItems,
 }
+const _: () = assert!(WRITES.len() == W::DropHeldItems as usize + 1, "a number for every write statement");
 
 /// An item's columns, in the order [`RawItem::read`] takes them.
 macro_rules! columns {
@@ -380,16 +381,22 @@ impl SqliteTable {
                     Err(e) => return Err(e.to_string()),
                 }
             }
-            if let Some(redo) = redo.as_mut().filter(|_| !record.is_empty()) {
-                redo.append(&record).map_err(|e| e.to_string())?;
-            }
-            tx.commit().map_err(|e| e.to_string())
+            let mark = match redo.as_mut().filter(|_| !record.is_empty()) {
+                Some(redo) => Some(redo.append(&record).map_err(|e| e.to_string())?),
+                None => None,
+            };
+            tx.commit().map_err(|e| {
+                // Not committed: neither may its record be replayed.
+                if let (Some(redo), Some(mark)) = (redo.as_mut(), mark) {
+                    redo.undo(mark);
+                }
+                e.to_string()
+            })
         })();
         if committed.is_ok()
             && let Some(redo) = redo.as_mut().filter(|redo| redo.wants_snapshot())
             && let Err(e) = redo.snapshot(conn)
         {
-            // The log goes on growing; the next commit tries again.
             tracing::warn!(error = %e, "a table's snapshot was not written");
         }
         drop(redo);
@@ -683,8 +690,11 @@ mod tests {
             [vec![W::InsertItem as usize], vec![W::UpdateItem as usize], vec![W::UpdateItemAndIndex as usize]]
         );
         assert!(!WRITES[W::UpdateItem as usize].contains("gsi1"), "the plain update leaves the index's columns alone");
-        let reopened = SqliteTable::open_with(Some(&db), StreamCapture::Off).err();
-        assert!(reopened.is_some(), "the file is still the first table's");
+        let second = SqliteTable::open_with(Some(&db), StreamCapture::Off).err();
+        assert!(
+            matches!(&second, Some(StoreError::Unavailable(e)) if e.contains("in use by another runner")),
+            "{second:?}"
+        );
         drop(table);
         let reopened = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
         assert_eq!(reopened.read_query(&Query::index("Customer#bob")).await.unwrap(), vec![item]);
@@ -859,14 +869,64 @@ mod tests {
         let again = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
         assert_eq!(names(again.scan().await.unwrap()), ["Stock#b001", "Stock#b002", "Stock#b004"]);
 
-        // A record whose bytes changed is not applied, nor anything after it.
+        // A record whose bytes changed (the second of three) is not
+        // applied, nor anything after it; what was dropped is kept aside.
         drop(again);
+        let records = redo::records(&db);
+        assert_eq!(records.len(), 3);
         let mut bytes = std::fs::read(redo::log_path(&db)).unwrap();
-        let last = bytes.len() - 3;
-        bytes[last] ^= 0xff;
+        let len = bytes.len();
+        let third = redo::record_len(&records[2]);
+        bytes[len - third - 5] ^= 0xff;
         std::fs::write(redo::log_path(&db), &bytes).unwrap();
         let checked = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
-        assert_eq!(names(checked.scan().await.unwrap()), ["Stock#b001", "Stock#b002"]);
+        assert_eq!(names(checked.scan().await.unwrap()), ["Stock#b001"]);
+        let kept: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with("t.redo-dropped-"))
+            .collect();
+        assert_eq!(kept.len(), 2, "the tail of each opening that dropped one: {kept:?}");
+    }
+
+    #[tokio::test]
+    async fn zeros_where_a_record_should_be_end_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let table = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
+        table.write(put_each([stock(1)])).await.unwrap();
+        drop(table);
+        // A file system's filler after a power cut, then a record that
+        // followed records lost in it.
+        let mut bytes = std::fs::read(redo::log_path(&db)).unwrap();
+        let whole = bytes.len();
+        bytes.extend_from_slice(&[0; 64]);
+        bytes.extend_from_within(16..whole);
+        std::fs::write(redo::log_path(&db), &bytes).unwrap();
+        let reopened = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
+        assert_eq!(reopened.scan().await.unwrap(), vec![stock(1)]);
+        assert_eq!(
+            std::fs::metadata(redo::log_path(&db)).unwrap().len(),
+            whole as u64,
+            "cut back to the last whole record"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_group_whose_record_the_disk_refused_is_not_committed_and_the_log_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let table = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
+        table.write(put_each([stock(1)])).await.unwrap();
+        table.redo.as_ref().unwrap().lock().unwrap().refuse_next_append = true;
+        let refused = table.write(put_each([stock(2)])).await;
+        assert!(matches!(refused, Err(StoreError::Unavailable(_))), "{refused:?}");
+        assert_eq!(table.read_item(&stock(2).key).await.unwrap(), None, "rolled back in memory");
+        table.write(put_each([stock(3)])).await.unwrap();
+        drop(table);
+        let reopened = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
+        let pks: Vec<String> = reopened.scan().await.unwrap().into_iter().map(|i| i.key.pk).collect();
+        assert_eq!(pks, ["Stock#b001", "Stock#b003"], "the half record was cut off, the next one follows");
     }
 
     #[tokio::test]
@@ -892,6 +952,42 @@ mod tests {
         let table = SqliteTable::open_with(Some(&copy), StreamCapture::Off).unwrap();
         let item = table.read_item(&Key::new("Stock#b1", "STATE")).await.unwrap().unwrap();
         assert_eq!(item.body, json!({"available": 2}));
+        assert_not_in_wal_mode(&copy);
+    }
+
+    /// The file is an ordinary one, as every snapshot, and no WAL is left.
+    fn assert_not_in_wal_mode(db: &std::path::Path) {
+        let mut header = [0u8; 20];
+        std::io::Read::read_exact(&mut std::fs::File::open(db).unwrap(), &mut header).unwrap();
+        assert_eq!(header[18], 1, "rollback journal, not WAL");
+        let mut wal = db.to_owned().into_os_string();
+        wal.push("-wal");
+        assert!(!std::path::Path::new(&wal).exists());
+    }
+
+    #[tokio::test]
+    async fn a_table_file_an_earlier_runner_closed_becomes_an_ordinary_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        {
+            let earlier = Connection::open(&db).unwrap();
+            earlier.pragma_update(None, "journal_mode", "WAL").unwrap();
+            earlier.execute_batch(SCHEMA).unwrap();
+            earlier
+                .execute(
+                    INSERT_ITEM,
+                    params!["Stock#b1", "STATE", 1, r#"{"available":2}"#, None::<String>, None::<String>, None::<u64>],
+                )
+                .unwrap();
+        }
+        let table = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
+        assert!(table.read_item(&Key::new("Stock#b1", "STATE")).await.unwrap().is_some());
+        assert_not_in_wal_mode(&db);
+        // Folded into a new snapshot: still an ordinary file.
+        let conn = table.conn.lock().await;
+        table.redo.as_ref().unwrap().lock().unwrap().snapshot(&conn).unwrap();
+        drop(conn);
+        assert_not_in_wal_mode(&db);
     }
 
     #[tokio::test]

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use embedded::{Broker, QueueSpec, Subscription};
+use embedded::{Broker, QueueDepth, QueueSpec, Subscription};
 use framework::envelope::Envelope;
 
 fn event(event_type: &str, id: &str) -> Envelope {
@@ -134,6 +134,37 @@ fn each_queue_has_its_own_file_and_messages_survive_reopening() {
     let reopened = open(Some(dir.path()));
     assert_eq!(reopened.depth("reserve").unwrap().visible, 1);
     assert_eq!(reopened.depth("notify").unwrap().visible, 1);
+}
+
+#[test]
+fn receives_deletes_and_receive_counts_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let kept = {
+        let broker = open(Some(dir.path()));
+        broker.publish_events(&[event("Reserved", "done"), event("Reserved", "kept")]).unwrap();
+        let first = broker.receive("reserve", &[], 1, 60_000).unwrap();
+        assert_eq!(event_id(&first[0].body), "done");
+        // `done` settled with the next receive, which hides `kept`.
+        let second = broker.receive("reserve", &[first[0].receipt.clone()], 10, 60_000).unwrap();
+        assert_eq!(second.iter().map(|m| event_id(&m.body)).collect::<Vec<_>>(), ["kept"]);
+        second[0].clone()
+    };
+    let reopened = open(Some(dir.path()));
+    assert_eq!(reopened.depth("reserve").unwrap(), QueueDepth { visible: 0, in_flight: 1 }, "done gone, kept hidden");
+    // A receipt handed out before the reopening still deletes its message.
+    reopened.delete("reserve", &[kept.receipt]).unwrap();
+    assert_eq!(reopened.depth("reserve").unwrap(), QueueDepth::default());
+
+    // Received twice (its limit) before a reopening: the next receive
+    // moves it to the dead-letter queue.
+    reopened.publish_events(&[event("Reserved", "poison")]).unwrap();
+    for _ in 0..2 {
+        assert_eq!(reopened.receive("reserve", &[], 10, 0).unwrap().len(), 1);
+    }
+    drop(reopened);
+    let again = open(Some(dir.path()));
+    assert!(again.receive("reserve", &[], 10, 0).unwrap().is_empty());
+    assert_eq!(again.depth("reserve-dlq").unwrap().visible, 1);
 }
 
 #[test]
