@@ -929,11 +929,10 @@ mod tests {
         assert_eq!(pks, ["Stock#b001", "Stock#b003"], "the half record was cut off, the next one follows");
     }
 
-    #[tokio::test]
-    async fn a_table_file_of_an_earlier_runner_is_read_with_its_write_ahead_log() {
-        let dir = tempfile::tempdir().unwrap();
-        let (live, copy) = (dir.path().join("live.db"), dir.path().join("t.db"));
-        let earlier = Connection::open(&live).unwrap();
+    /// A table file as an earlier runner wrote it (WAL mode), holding one
+    /// stock item; the connection is still open.
+    fn earlier_runner_file(db: &std::path::Path) -> Connection {
+        let earlier = Connection::open(db).unwrap();
         earlier.pragma_update(None, "journal_mode", "WAL").unwrap();
         earlier.execute_batch(SCHEMA).unwrap();
         earlier
@@ -942,11 +941,23 @@ mod tests {
                 params!["Stock#b1", "STATE", 1, r#"{"available":2}"#, None::<String>, None::<String>, None::<u64>],
             )
             .unwrap();
+        earlier
+    }
+
+    fn wal_of(db: &std::path::Path) -> std::path::PathBuf {
+        let mut wal = db.to_owned().into_os_string();
+        wal.push("-wal");
+        wal.into()
+    }
+
+    #[tokio::test]
+    async fn a_table_file_of_an_earlier_runner_is_read_with_its_write_ahead_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let (live, copy) = (dir.path().join("live.db"), dir.path().join("t.db"));
+        let earlier = earlier_runner_file(&live);
         // As a `kill -9` leaves them: the commit in the WAL, not yet in the file.
         std::fs::copy(&live, &copy).unwrap();
-        let mut wal = copy.clone().into_os_string();
-        wal.push("-wal");
-        std::fs::copy(dir.path().join("live.db-wal"), &wal).unwrap();
+        std::fs::copy(wal_of(&live), wal_of(&copy)).unwrap();
         drop(earlier);
 
         let table = SqliteTable::open_with(Some(&copy), StreamCapture::Off).unwrap();
@@ -960,26 +971,14 @@ mod tests {
         let mut header = [0u8; 20];
         std::io::Read::read_exact(&mut std::fs::File::open(db).unwrap(), &mut header).unwrap();
         assert_eq!(header[18], 1, "rollback journal, not WAL");
-        let mut wal = db.to_owned().into_os_string();
-        wal.push("-wal");
-        assert!(!std::path::Path::new(&wal).exists());
+        assert!(!wal_of(db).exists());
     }
 
     #[tokio::test]
     async fn a_table_file_an_earlier_runner_closed_becomes_an_ordinary_snapshot() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("t.db");
-        {
-            let earlier = Connection::open(&db).unwrap();
-            earlier.pragma_update(None, "journal_mode", "WAL").unwrap();
-            earlier.execute_batch(SCHEMA).unwrap();
-            earlier
-                .execute(
-                    INSERT_ITEM,
-                    params!["Stock#b1", "STATE", 1, r#"{"available":2}"#, None::<String>, None::<String>, None::<u64>],
-                )
-                .unwrap();
-        }
+        drop(earlier_runner_file(&db));
         let table = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
         assert!(table.read_item(&Key::new("Stock#b1", "STATE")).await.unwrap().is_some());
         assert_not_in_wal_mode(&db);
