@@ -128,21 +128,9 @@ impl QueueStore {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut record = Vec::new();
         let done = writes(&mut Recorder::new(&tx, redo.as_ref().map(|_| &mut record), WRITES))?;
-        let mark = match redo.as_mut().filter(|_| !record.is_empty()) {
-            Some(redo) => Some(redo.append(&record)?),
-            None => None,
-        };
-        if let Err(e) = tx.commit() {
-            // Not committed: neither may its record be replayed.
-            if let (Some(redo), Some(mark)) = (redo.as_mut(), mark) {
-                redo.undo(mark);
-            }
-            return Err(e.into());
-        }
-        if let Some(redo) = redo.as_mut().filter(|redo| redo.wants_snapshot())
-            && let Err(e) = redo.snapshot(conn)
-        {
-            tracing::warn!(error = %e, "a queue's snapshot was not written");
+        Redo::commit(redo.as_mut(), tx, &record)?;
+        if let Some(redo) = redo.as_mut() {
+            redo.snapshot_if_due(conn);
         }
         Ok(done)
     }

@@ -230,6 +230,34 @@ impl Redo {
         Ok(mark)
     }
 
+    /// Commits `tx`, whose writes `record` holds: to the log first, then to
+    /// SQLite; a commit that fails cuts its record off again.
+    pub(crate) fn commit(
+        redo: Option<&mut Self>,
+        tx: rusqlite::Transaction<'_>,
+        record: &[u8],
+    ) -> Result<(), StoreError> {
+        let Some(redo) = redo.filter(|_| !record.is_empty()) else {
+            return tx.commit().map_err(unavailable);
+        };
+        let mark = redo.append(record)?;
+        tx.commit().map_err(|e| {
+            // Not committed: neither may its record be replayed.
+            redo.undo(mark);
+            unavailable(e)
+        })
+    }
+
+    /// Folds the log into a new snapshot if it has grown enough; a failure
+    /// is logged (the log goes on, see [`Self::snapshot`]).
+    pub(crate) fn snapshot_if_due(&mut self, conn: &Connection) {
+        if self.wants_snapshot()
+            && let Err(e) = self.snapshot(conn)
+        {
+            tracing::warn!(error = %e, "a snapshot was not written");
+        }
+    }
+
     /// Cuts the log back to `mark`: the record appended there belongs to a
     /// group that did not commit. If that fails, the log is broken.
     pub(crate) fn undo(&mut self, mark: Mark) {
@@ -242,7 +270,7 @@ impl Redo {
     }
 
     /// Whether the log has grown enough to be folded into a new snapshot.
-    pub(crate) fn wants_snapshot(&self) -> bool {
+    fn wants_snapshot(&self) -> bool {
         self.broken.is_none() && self.len >= self.min_log.max(self.snapshot_len).max(self.retry_at)
     }
 
@@ -343,41 +371,69 @@ fn sync_directory(file: &Path) -> std::io::Result<()> {
 /// not be the ones committed.
 fn replay(conn: &mut Connection, log: &[u8], statements: &[&str]) -> Result<u64, String> {
     let tx = conn.transaction().map_err(|e| e.to_string())?;
+    let mut end = 0usize;
+    for (number, (at, payload)) in whole_records(log).enumerate() {
+        apply_record(&tx, payload, statements).map_err(|e| format!("redo record {number} (byte {at}): {e}"))?;
+        end = at + RECORD_HEADER_LEN + payload.len();
+    }
+    tx.commit().map_err(|e| e.to_string())?;
+    Ok(end as u64)
+}
+
+/// The whole records of `log` (after its header), each with where it
+/// starts: up to the first one cut short or failing its checksum.
+fn whole_records(log: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
     let mut at = 0usize;
-    let mut records = 0u64;
-    while let Some(header) = log.get(at..at + RECORD_HEADER_LEN) {
+    std::iter::from_fn(move || {
+        let header = log.get(at..at + RECORD_HEADER_LEN)?;
         let len = u32::from_le_bytes(header[..4].try_into().expect("four bytes")) as usize;
         let crc = u32::from_le_bytes(header[4..].try_into().expect("four bytes"));
-        let Some(payload) = log.get(at + RECORD_HEADER_LEN..at + RECORD_HEADER_LEN + len) else { break };
+        let payload = log.get(at + RECORD_HEADER_LEN..at + RECORD_HEADER_LEN + len)?;
         let mut check = crc32fast::Hasher::new();
         check.update(&header[..4]);
         check.update(payload);
-        if check.finalize() != crc {
-            break;
-        }
-        apply_record(&tx, payload, statements).map_err(|e| format!("redo record {records} (byte {at}): {e}"))?;
-        at += RECORD_HEADER_LEN + len;
-        records += 1;
-    }
-    tx.commit().map_err(|e| e.to_string())?;
-    Ok(at as u64)
+        (check.finalize() == crc).then(|| {
+            let start = at;
+            at += RECORD_HEADER_LEN + len;
+            (start, payload)
+        })
+    })
 }
 
-fn apply_record(conn: &Connection, mut payload: &[u8], statements: &[&str]) -> Result<(), String> {
-    let mut values = Vec::new();
-    while let Some((&number, rest)) = payload.split_first() {
+/// The statements of a record's payload: each one's number and parameters.
+fn statements_of(mut payload: &[u8]) -> impl Iterator<Item = Result<(u8, Vec<Value>), &'static str>> {
+    std::iter::from_fn(move || {
+        let (&number, rest) = payload.split_first()?;
+        let decoded = (|| {
+            let (&count, mut rest) = rest.split_first().ok_or("a statement without its parameter count")?;
+            let mut values = Vec::with_capacity(usize::from(count));
+            for _ in 0..count {
+                let (value, after) = decode(rest).ok_or("a parameter cut short")?;
+                values.push(value);
+                rest = after;
+            }
+            Ok((values, rest))
+        })();
+        Some(match decoded {
+            Ok((values, rest)) => {
+                payload = rest;
+                Ok((number, values))
+            }
+            Err(e) => {
+                payload = &[];
+                Err(e)
+            }
+        })
+    })
+}
+
+fn apply_record(conn: &Connection, payload: &[u8], statements: &[&str]) -> Result<(), String> {
+    for statement in statements_of(payload) {
+        let (number, values) = statement?;
         let sql = statements.get(usize::from(number)).ok_or_else(|| format!("no statement {number}"))?;
-        let (&count, mut rest) = rest.split_first().ok_or("a statement without its parameter count")?;
-        values.clear();
-        for _ in 0..count {
-            let (value, after) = decode(rest).ok_or("a parameter cut short")?;
-            values.push(value);
-            rest = after;
-        }
         conn.prepare_cached(sql)
             .and_then(|mut s| s.execute(params_from_iter(values.iter())))
             .map_err(|e| e.to_string())?;
-        payload = rest;
     }
     Ok(())
 }
@@ -473,43 +529,19 @@ fn encode(record: &mut Vec<u8>, value: ValueRef<'_>) {
     }
 }
 
-/// The bytes a record of these statements takes in the log.
+/// A statement as a record holds it: its number and its parameters.
 #[cfg(test)]
-pub(crate) fn record_len(statements: &[(usize, Vec<Value>)]) -> usize {
-    let mut payload = Vec::new();
-    for (number, values) in statements {
-        payload.extend_from_slice(&[*number as u8, values.len() as u8]);
-        for value in values {
-            encode(&mut payload, value.into());
-        }
-    }
-    RECORD_HEADER_LEN + payload.len()
-}
+pub(crate) type Logged = (usize, Vec<Value>);
 
-/// Each whole record of the log of `snapshot`: its statements, by number,
-/// with their parameters.
+/// Each whole record of the log of `snapshot`: the bytes it takes, and its
+/// statements.
 #[cfg(test)]
-pub(crate) fn records(snapshot: &Path) -> Vec<Vec<(usize, Vec<Value>)>> {
+pub(crate) fn records(snapshot: &Path) -> Vec<(usize, Vec<Logged>)> {
     let bytes = std::fs::read(log_path(snapshot)).expect("a log");
-    let mut records = Vec::new();
-    let mut at = HEADER_LEN as usize;
-    while let Some(header) = bytes.get(at..at + RECORD_HEADER_LEN) {
-        let len = u32::from_le_bytes(header[..4].try_into().unwrap()) as usize;
-        let Some(mut payload) = bytes.get(at + RECORD_HEADER_LEN..at + RECORD_HEADER_LEN + len) else { break };
-        let mut statements = Vec::new();
-        while let Some((&number, rest)) = payload.split_first() {
-            let (&count, mut rest) = rest.split_first().unwrap();
-            let mut values = Vec::new();
-            for _ in 0..count {
-                let (value, after) = decode(rest).unwrap();
-                values.push(value);
-                rest = after;
-            }
-            statements.push((usize::from(number), values));
-            payload = rest;
-        }
-        records.push(statements);
-        at += RECORD_HEADER_LEN + len;
-    }
-    records
+    whole_records(&bytes[HEADER_LEN as usize..])
+        .map(|(_, payload)| {
+            let statements = statements_of(payload).map(|s| s.map(|(n, v)| (usize::from(n), v)).unwrap()).collect();
+            (RECORD_HEADER_LEN + payload.len(), statements)
+        })
+        .collect()
 }

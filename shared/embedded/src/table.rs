@@ -381,23 +381,10 @@ impl SqliteTable {
                     Err(e) => return Err(e.to_string()),
                 }
             }
-            let mark = match redo.as_mut().filter(|_| !record.is_empty()) {
-                Some(redo) => Some(redo.append(&record).map_err(|e| e.to_string())?),
-                None => None,
-            };
-            tx.commit().map_err(|e| {
-                // Not committed: neither may its record be replayed.
-                if let (Some(redo), Some(mark)) = (redo.as_mut(), mark) {
-                    redo.undo(mark);
-                }
-                e.to_string()
-            })
+            Redo::commit(redo.as_deref_mut(), tx, &record).map_err(|e| e.to_string())
         })();
-        if committed.is_ok()
-            && let Some(redo) = redo.as_mut().filter(|redo| redo.wants_snapshot())
-            && let Err(e) = redo.snapshot(conn)
-        {
-            tracing::warn!(error = %e, "a table's snapshot was not written");
+        if let (Ok(()), Some(redo)) = (&committed, redo.as_mut()) {
+            redo.snapshot_if_due(conn);
         }
         drop(redo);
         match committed {
@@ -663,7 +650,10 @@ mod tests {
 
     /// The statements of each record of the table's redo log, by number.
     fn logged(db: &std::path::Path) -> Vec<Vec<usize>> {
-        redo::records(db).into_iter().map(|record| record.into_iter().map(|(number, _)| number).collect()).collect()
+        redo::records(db)
+            .into_iter()
+            .map(|(_, record)| record.into_iter().map(|(number, _)| number).collect())
+            .collect()
     }
 
     #[tokio::test]
@@ -876,7 +866,7 @@ mod tests {
         assert_eq!(records.len(), 3);
         let mut bytes = std::fs::read(redo::log_path(&db)).unwrap();
         let len = bytes.len();
-        let third = redo::record_len(&records[2]);
+        let third = records[2].0;
         bytes[len - third - 5] ^= 0xff;
         std::fs::write(redo::log_path(&db), &bytes).unwrap();
         let checked = SqliteTable::open_with(Some(&db), StreamCapture::Off).unwrap();
