@@ -15,10 +15,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use framework::envelope::Envelope;
 use framework::relay::{PublishError, Publisher};
 use framework::store::{BoxFuture, StoreError};
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, params};
 use tokio::sync::Notify;
 
-use crate::redo::{self, Recorder, Redo};
+use crate::redo::{self, Recorder, Redo, Tx};
 use crate::table::memory_connection;
 
 #[derive(Debug, thiserror::Error)]
@@ -125,7 +125,7 @@ impl QueueStore {
         writes: impl FnOnce(&mut Recorder<'_>) -> Result<T, BrokerError>,
     ) -> Result<T, BrokerError> {
         let Self { conn, redo } = self;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = Tx::begin(conn)?;
         let mut record = Vec::new();
         let done = writes(&mut Recorder::new(&tx, redo.as_ref().map(|_| &mut record), WRITES))?;
         Redo::commit(redo.as_mut(), tx, &record)?;

@@ -15,10 +15,10 @@ use framework::store::{
     BoxFuture, Change, ChangeStream, Index, Item, Key, Query, StoreError, Table, WriteOp, validate_transaction,
 };
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::Notify;
 
-use crate::redo::{self, Recorder, Redo};
+use crate::redo::{self, Recorder, Redo, Tx};
 
 /// Which changes the table's stream records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -360,7 +360,7 @@ impl SqliteTable {
         let mut outcomes = Vec::with_capacity(group.len());
         let mut redo = self.redo.as_ref().map(|redo| redo.lock().unwrap_or_else(|p| p.into_inner()));
         let committed = (|| -> Result<(), String> {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| e.to_string())?;
+            let tx = Tx::begin(conn).map_err(|e| e.to_string())?;
             let mut record = Vec::new();
             let mut writes = Recorder::new(&tx, redo.as_ref().map(|_| &mut record), WRITES);
             for queued in &group {
