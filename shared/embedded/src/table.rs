@@ -74,7 +74,20 @@ pub struct SqliteTable {
     /// The snapshot and redo log of a table on disk (held in memory); taken
     /// only with the connection.
     redo: Option<Mutex<Redo>>,
+    /// When the next commit also deletes the items past their time to live
+    /// (seconds since the epoch; see [`EXPIRE_EVERY_SECS`]).
+    next_expiry: std::sync::atomic::AtomicU64,
 }
+
+/// How often, at most, a commit deletes the items past their time to live
+/// (`expires_at`, seconds since the epoch: the inbox's records of events
+/// handled, 15 days on). DynamoDB's TTL deletes them in the background
+/// within a few days; here the first commit a minute does it, in the
+/// group's transaction and redo record, so a runner left on for weeks does
+/// not hold every record it ever wrote (the rows are in its memory). Until then an expired item is read as any
+/// other, as on DynamoDB. The deletion is not a stream record: the stream
+/// holds the outbox, which has no time to live.
+pub const EXPIRE_EVERY_SECS: u64 = 60;
 
 /// The stream from a position on, oldest first.
 const READ_STREAM: &str = "SELECT sequence, pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM stream
@@ -115,6 +128,7 @@ const WRITES: &[&str] = &[
     "DELETE FROM stream WHERE version IS NULL OR substr(pk, 1, length(?1)) != ?1",
     // Looked up from the stream's few rows, not by a scan of the items.
     "DELETE FROM items WHERE (pk, sk) IN (SELECT pk, sk FROM stream)",
+    "DELETE FROM items WHERE expires_at IS NOT NULL AND expires_at < ?1",
 ];
 
 /// The numbers of [`WRITES`], in its order.
@@ -130,8 +144,9 @@ enum W {
     ForgetHeld,
     KeepOutboxOnly,
     DropHeldItems,
+    Expire,
 }
-const _: () = assert!(WRITES.len() == W::DropHeldItems as usize + 1, "a number for every write statement");
+const _: () = assert!(WRITES.len() == W::Expire as usize + 1, "a number for every write statement");
 
 /// An item's columns, in the order [`RawItem::read`] takes them.
 macro_rules! columns {
@@ -175,6 +190,7 @@ CREATE TABLE IF NOT EXISTS items (
     gsi1pk TEXT, gsi1sk TEXT, expires_at INTEGER,
     PRIMARY KEY (pk, sk)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk) WHERE gsi1pk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_expiry ON items (expires_at) WHERE expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS stream (
     sequence INTEGER PRIMARY KEY, pk TEXT NOT NULL, sk TEXT NOT NULL,
     version INTEGER, body TEXT, gsi1pk TEXT, gsi1sk TEXT, expires_at INTEGER);
@@ -253,6 +269,7 @@ impl SqliteTable {
             capture,
             committed: Arc::new(Notify::new()),
             redo: redo.map(Mutex::new),
+            next_expiry: std::sync::atomic::AtomicU64::new(framework::now_secs() + EXPIRE_EVERY_SECS),
         })
     }
 
@@ -381,6 +398,7 @@ impl SqliteTable {
                     Err(e) => return Err(e.to_string()),
                 }
             }
+            self.expire_if_due(&mut writes).map_err(|e| e.to_string())?;
             Redo::commit(redo.as_deref_mut(), tx, &record).map_err(|e| e.to_string())
         })();
         if let (Ok(()), Some(redo)) = (&committed, redo.as_mut()) {
@@ -407,6 +425,19 @@ impl SqliteTable {
                 }
             }
         }
+    }
+
+    /// Deletes the items past their time to live, at most once every
+    /// [`EXPIRE_EVERY_SECS`], inside the group's transaction.
+    fn expire_if_due(&self, writes: &mut Recorder<'_>) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let now = framework::now_secs();
+        if now < self.next_expiry.load(Relaxed) {
+            return Ok(());
+        }
+        self.next_expiry.store(now + EXPIRE_EVERY_SECS, Relaxed);
+        writes.execute(W::Expire as usize, params![now as i64])?;
+        Ok(())
     }
 
     /// One transaction's checks and writes, inside its savepoint.
@@ -499,6 +530,12 @@ impl SqliteTable {
                 Ok(Change { sequence, key, new_image: image.map(RawItem::parse).transpose()? })
             })
             .collect()
+    }
+
+    /// Whether the stream rows are the outbox items themselves
+    /// ([`StreamCapture::Outbox`]): an acknowledgement then needs no keys.
+    pub fn stream_holds_outbox(&self) -> bool {
+        matches!(self.capture, StreamCapture::Outbox { .. })
     }
 
     /// Forgets the stream up to `sequence` once it has been relayed, and
@@ -795,6 +832,35 @@ mod tests {
         let (_, stream) = contents(&reopened).await;
         assert_eq!(stream.last().map(|(_, pk)| pk.as_str()), Some("OUTBOX#e9"));
         assert!(stream.windows(2).all(|w| w[0].0 < w[1].0), "the stream's order goes on: {stream:?}");
+    }
+
+    #[tokio::test]
+    async fn items_past_their_time_to_live_are_deleted_by_the_next_commit_due_and_stay_deleted_after_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let table = SqliteTable::open_with(Some(&db), outbox()).unwrap();
+        let with_ttl = |n: usize, expires_at: Option<u64>| {
+            let mut item = stock(n);
+            item.expires_at = expires_at;
+            item
+        };
+        let now = framework::now_secs();
+        let (expired, alive, forever) = (with_ttl(1, Some(now - 1)), with_ttl(2, Some(now + 3600)), with_ttl(3, None));
+        table.write(put_each([expired.clone(), alive.clone(), forever.clone()])).await.unwrap();
+        // Not due yet (the first expiry is a minute after opening): an
+        // expired item is read as any other until it is deleted.
+        assert!(table.get(&expired.key).await.unwrap().is_some());
+
+        table.next_expiry.store(0, std::sync::atomic::Ordering::Relaxed);
+        table.write(put_each([stock(4)])).await.unwrap();
+        assert_eq!(table.get(&expired.key).await.unwrap(), None, "deleted with the commit due");
+        for kept in [&alive, &forever] {
+            assert!(table.get(&kept.key).await.unwrap().is_some(), "{} is not past its time", kept.key.pk);
+        }
+        let after = contents(&table).await;
+        drop(table);
+        let reopened = SqliteTable::open_with(Some(&db), outbox()).unwrap();
+        assert_eq!(contents(&reopened).await, after, "the deletion is in the log");
     }
 
     #[tokio::test]
