@@ -19,7 +19,10 @@
 //!
 //! Replaying the statements in order against the snapshot they followed
 //! gives the same rows, because each one is deterministic (no clock, no
-//! random value; the stream's sequence is `max + 1`).
+//! random value: a time, as the expiry's, is a parameter; the stream's
+//! sequence is `max + 1`). The numbers only grow at the end of a list, so a
+//! newer runner reads an older one's log; an older runner refuses a log
+//! with a statement it does not know.
 //!
 //! When the log has grown past both [`MIN_LOG_BEFORE_SNAPSHOT`] and the
 //! snapshot's size, a new snapshot is written (SQLite's backup, to a
@@ -469,8 +472,12 @@ pub(crate) struct Tx<'a> {
 }
 
 impl<'a> Tx<'a> {
-    /// `BEGIN IMMEDIATE` on `conn` (`&mut`: one transaction at a time).
+    /// `BEGIN IMMEDIATE` on `conn` (`&mut`: one transaction at a time),
+    /// after rolling back one left open (a `ROLLBACK` on drop that failed).
     pub(crate) fn begin(conn: &'a mut Connection) -> rusqlite::Result<Self> {
+        if !conn.is_autocommit() {
+            conn.prepare_cached("ROLLBACK")?.execute([])?;
+        }
         conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
         Ok(Self { conn, committed: false })
     }

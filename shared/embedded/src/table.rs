@@ -10,6 +10,7 @@
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use framework::store::{
     BoxFuture, Change, ChangeStream, Index, Item, Key, Query, StoreError, Table, WriteOp, validate_transaction,
@@ -74,20 +75,26 @@ pub struct SqliteTable {
     /// The snapshot and redo log of a table on disk (held in memory); taken
     /// only with the connection.
     redo: Option<Mutex<Redo>>,
-    /// When the next commit also deletes the items past their time to live
-    /// (seconds since the epoch; see [`EXPIRE_EVERY_SECS`]).
-    next_expiry: std::sync::atomic::AtomicU64,
+    /// When the next group commit also deletes items past their time to
+    /// live (see [`EXPIRE_EVERY`]); taken only with the connection.
+    next_expiry: Mutex<Instant>,
 }
 
-/// How often, at most, a commit deletes the items past their time to live
-/// (`expires_at`, seconds since the epoch: the inbox's records of events
-/// handled, 15 days on). DynamoDB's TTL deletes them in the background
-/// within a few days; here the first commit a minute does it, in the
-/// group's transaction and redo record, so a runner left on for weeks does
-/// not hold every record it ever wrote (the rows are in its memory). Until then an expired item is read as any
-/// other, as on DynamoDB. The deletion is not a stream record: the stream
-/// holds the outbox, which has no time to live.
-pub const EXPIRE_EVERY_SECS: u64 = 60;
+/// How often, at most, a group commit deletes the items past their time to
+/// live (`expires_at`, seconds since the epoch: the inbox's records of
+/// events handled, 15 days on). DynamoDB's TTL deletes them in the
+/// background within a few days; here the first group commit at least this
+/// long after the last expiry (or after opening) deletes up to
+/// [`EXPIRE_BATCH`] of them, oldest first, in its transaction and redo
+/// record, and the next commit goes on if there were more. A runner left on
+/// for weeks does not hold every record it ever wrote in its memory. Until
+/// then an expired item is read as any other, as on DynamoDB. The deletion
+/// is not a stream record (on DynamoDB it would be a `REMOVE` by the
+/// service): the stream's one reader, the relay, reads outbox puts alone.
+const EXPIRE_EVERY: Duration = Duration::from_secs(60);
+/// The most expired items one group commit deletes, so that a runner
+/// reopened long after a busy day does not stall one commit on all of them.
+const EXPIRE_BATCH: i64 = 1_000;
 
 /// The stream from a position on, oldest first.
 const READ_STREAM: &str = "SELECT sequence, pk, sk, version, body, gsi1pk, gsi1sk, expires_at FROM stream
@@ -128,7 +135,9 @@ const WRITES: &[&str] = &[
     "DELETE FROM stream WHERE version IS NULL OR substr(pk, 1, length(?1)) != ?1",
     // Looked up from the stream's few rows, not by a scan of the items.
     "DELETE FROM items WHERE (pk, sk) IN (SELECT pk, sk FROM stream)",
-    "DELETE FROM items WHERE expires_at IS NOT NULL AND expires_at < ?1",
+    // Oldest first by the expiry index (its order is the same on replay).
+    "DELETE FROM items WHERE (pk, sk) IN (SELECT pk, sk FROM items
+     WHERE expires_at IS NOT NULL AND expires_at < ?1 ORDER BY expires_at, pk, sk LIMIT ?2)",
 ];
 
 /// The numbers of [`WRITES`], in its order.
@@ -269,7 +278,7 @@ impl SqliteTable {
             capture,
             committed: Arc::new(Notify::new()),
             redo: redo.map(Mutex::new),
-            next_expiry: std::sync::atomic::AtomicU64::new(framework::now_secs() + EXPIRE_EVERY_SECS),
+            next_expiry: Mutex::new(Instant::now() + EXPIRE_EVERY),
         })
     }
 
@@ -384,10 +393,9 @@ impl SqliteTable {
                 let outcome = match &queued.work {
                     Work::Transaction { ops, bodies } => self.apply(&mut writes, ops, bodies),
                     // An outbox the stream holds has no items to delete.
-                    Work::Acknowledge { sequence, relayed } => match self.capture {
-                        StreamCapture::Outbox { .. } => forget(&mut writes, *sequence, &[]),
-                        _ => forget(&mut writes, *sequence, relayed),
-                    },
+                    Work::Acknowledge { sequence, relayed } => {
+                        forget(&mut writes, *sequence, if self.stream_holds_outbox() { &[] } else { relayed })
+                    }
                 };
                 match outcome {
                     // A refused condition is found before anything of its
@@ -398,7 +406,7 @@ impl SqliteTable {
                     Err(e) => return Err(e.to_string()),
                 }
             }
-            self.expire_if_due(&mut writes).map_err(|e| e.to_string())?;
+            self.expire_if_due(&mut writes)?;
             Redo::commit(redo.as_deref_mut(), tx, &record).map_err(|e| e.to_string())
         })();
         if let (Ok(()), Some(redo)) = (&committed, redo.as_mut()) {
@@ -427,16 +435,28 @@ impl SqliteTable {
         }
     }
 
-    /// Deletes the items past their time to live, at most once every
-    /// [`EXPIRE_EVERY_SECS`], inside the group's transaction.
-    fn expire_if_due(&self, writes: &mut Recorder<'_>) -> Result<(), StoreError> {
-        use std::sync::atomic::Ordering::Relaxed;
-        let now = framework::now_secs();
-        if now < self.next_expiry.load(Relaxed) {
+    /// Deletes items past their time to live when due (see
+    /// [`EXPIRE_EVERY`]), inside the group's transaction. The time compared
+    /// is a parameter of the statement, so replay deletes the same items.
+    /// A deletion that fails is left for the next time: the group's own
+    /// transactions still commit, unless SQLite rolled the whole
+    /// transaction back (then the group fails, as for any write).
+    fn expire_if_due(&self, writes: &mut Recorder<'_>) -> Result<(), String> {
+        let mut next = self.next_expiry.lock().unwrap_or_else(|p| p.into_inner());
+        if Instant::now() < *next {
             return Ok(());
         }
-        self.next_expiry.store(now + EXPIRE_EVERY_SECS, Relaxed);
-        writes.execute(W::Expire as usize, params![now as i64])?;
+        let now = framework::now_secs() as i64;
+        match writes.execute(W::Expire as usize, params![now, EXPIRE_BATCH]) {
+            // More left: the next group commit goes on.
+            Ok(deleted) if deleted as i64 >= EXPIRE_BATCH => *next = Instant::now(),
+            Ok(_) => *next = Instant::now() + EXPIRE_EVERY,
+            Err(e) if !writes.conn().is_autocommit() => {
+                tracing::warn!(error = %e, "items past their time to live were not deleted; next time");
+                *next = Instant::now() + EXPIRE_EVERY;
+            }
+            Err(e) => return Err(e.to_string()),
+        }
         Ok(())
     }
 
@@ -552,7 +572,7 @@ impl SqliteTable {
     pub async fn scan(&self) -> Result<Vec<Item>, StoreError> {
         let rows: Vec<RawItem> = {
             let conn = self.lock().await;
-            let source = if matches!(self.capture, StreamCapture::Outbox { .. }) { ALL_ITEMS } else { "items" };
+            let source = if self.stream_holds_outbox() { ALL_ITEMS } else { "items" };
             let mut stmt = conn
                 .prepare_cached(&format!("SELECT {} FROM {source} ORDER BY pk, sk", columns!()))
                 .map_err(unavailable)?;
@@ -834,33 +854,58 @@ mod tests {
         assert!(stream.windows(2).all(|w| w[0].0 < w[1].0), "the stream's order goes on: {stream:?}");
     }
 
+    /// `item` with a time to live.
+    fn expiring(mut item: Item, expires_at: u64) -> Item {
+        item.expires_at = Some(expires_at);
+        item
+    }
+
+    /// Makes the next group commit delete the expired items.
+    fn expiry_due(table: &SqliteTable) {
+        *table.next_expiry.lock().unwrap() = Instant::now();
+    }
+
     #[tokio::test]
     async fn items_past_their_time_to_live_are_deleted_by_the_next_commit_due_and_stay_deleted_after_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("t.db");
         let table = SqliteTable::open_with(Some(&db), outbox()).unwrap();
-        let with_ttl = |n: usize, expires_at: Option<u64>| {
-            let mut item = stock(n);
-            item.expires_at = expires_at;
-            item
-        };
         let now = framework::now_secs();
-        let (expired, alive, forever) = (with_ttl(1, Some(now - 1)), with_ttl(2, Some(now + 3600)), with_ttl(3, None));
-        table.write(put_each([expired.clone(), alive.clone(), forever.clone()])).await.unwrap();
+        let (expired, alive, forever) = (expiring(stock(1), now - 1), expiring(stock(2), now + 3600), stock(3));
+        // An outbox item the stream holds is never expired (the framework
+        // gives outbox items no time to live; this one has one anyway).
+        let held = expiring(outbox_item("e1"), now - 1);
+        table.write(put_each([expired.clone(), alive.clone(), forever.clone(), held.clone()])).await.unwrap();
         // Not due yet (the first expiry is a minute after opening): an
         // expired item is read as any other until it is deleted.
         assert!(table.get(&expired.key).await.unwrap().is_some());
 
-        table.next_expiry.store(0, std::sync::atomic::Ordering::Relaxed);
+        expiry_due(&table);
         table.write(put_each([stock(4)])).await.unwrap();
         assert_eq!(table.get(&expired.key).await.unwrap(), None, "deleted with the commit due");
-        for kept in [&alive, &forever] {
-            assert!(table.get(&kept.key).await.unwrap().is_some(), "{} is not past its time", kept.key.pk);
+        for kept in [&alive, &forever, &held] {
+            assert!(table.get(&kept.key).await.unwrap().is_some(), "{} is kept", kept.key.pk);
         }
+        assert_eq!(logged(&db).last(), Some(&vec![W::InsertItem as usize, W::Expire as usize]));
         let after = contents(&table).await;
         drop(table);
         let reopened = SqliteTable::open_with(Some(&db), outbox()).unwrap();
         assert_eq!(contents(&reopened).await, after, "the deletion is in the log");
+    }
+
+    #[tokio::test]
+    async fn one_commit_deletes_at_most_a_batch_of_expired_items_and_the_next_commit_the_rest() {
+        let table = SqliteTable::open_with(None, outbox()).unwrap();
+        let past = framework::now_secs() - 1;
+        let expired = EXPIRE_BATCH as usize + 50;
+        for first in (0..expired).step_by(100) {
+            table.write(put_each((first..expired.min(first + 100)).map(|n| expiring(stock(n), past)))).await.unwrap();
+        }
+        expiry_due(&table);
+        table.write(put_each([stock(9_999)])).await.unwrap();
+        assert_eq!(rows(&table, "items").await, 50 + 1, "one batch deleted");
+        table.write(put_each([stock(9_998)])).await.unwrap();
+        assert_eq!(rows(&table, "items").await, 2, "the rest deleted by the next commit");
     }
 
     #[tokio::test]
