@@ -139,6 +139,10 @@ impl Runner {
     }
 
     fn spawn(data_dir: &Path, options: RunnerOptions, prefix: String) -> Self {
+        // The runner writes to stderr only why it could not start (and a
+        // panic): kept in a file, to say so if it never listens.
+        let stderr_path = data_dir.join("runner.stderr");
+        let stderr = std::fs::File::create(&stderr_path).expect("the runner's stderr file");
         let mut command = Command::new(runner_binary());
         command
             .arg("--listen")
@@ -151,7 +155,7 @@ impl Runner {
             // RUNNER_LOGS=1 shows the runner's warnings; RUNNER_LOGS=info (or any level) that level.
             .env("RUST_LOG", std::env::var("RUNNER_LOGS").ok().filter(|l| l != "1").unwrap_or_else(|| "warn".into()))
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(stderr);
         match options.backend {
             Backend::Embedded if options.in_memory => {
                 command.arg("--in-memory");
@@ -206,7 +210,10 @@ impl Runner {
         let base = first
             .trim()
             .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
+            .unwrap_or_else(|| {
+                let said = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+                panic!("the runner did not start (its first line: {first:?}); it said: {}", said.trim())
+            })
             .to_owned();
         Self { pid: child.id(), child, base, data_dir: data_dir.to_owned(), _data: None, options, prefix }
     }
