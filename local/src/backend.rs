@@ -149,14 +149,7 @@ impl Stream for EmbeddedStream {
     }
 
     fn acknowledge<'a>(&'a self, changes: &'a [Change]) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            let Some(last) = changes.last() else { return Ok(()) };
-            // Where the stream rows are the outbox items, forgetting the
-            // stream removes them: no keys to collect.
-            let relayed =
-                if self.0.stream_holds_outbox() { Vec::new() } else { framework::relay::outbox_keys(changes) };
-            self.0.acknowledge(last.sequence, &relayed).await.map_err(|e| e.to_string())
-        })
+        Box::pin(async move { self.0.acknowledge(changes).await.map_err(|e| e.to_string()) })
     }
 
     fn committed(&self) -> Option<Arc<Notify>> {

@@ -369,7 +369,7 @@ fn sync_directory(file: &Path) -> std::io::Result<()> {
 /// ends the log. A statement that fails stops the opening: its rows would
 /// not be the ones committed.
 fn replay(conn: &mut Connection, log: &[u8], statements: &[&str]) -> Result<u64, String> {
-    let tx = conn.transaction().map_err(|e| e.to_string())?;
+    let tx = Tx::begin(conn).map_err(|e| e.to_string())?;
     let mut end = 0usize;
     for (number, (at, payload)) in whole_records(log).enumerate() {
         apply_record(&tx, payload, statements).map_err(|e| format!("redo record {number} (byte {at}): {e}"))?;

@@ -392,10 +392,7 @@ impl SqliteTable {
             for queued in &group {
                 let outcome = match &queued.work {
                     Work::Transaction { ops, bodies } => self.apply(&mut writes, ops, bodies),
-                    // An outbox the stream holds has no items to delete.
-                    Work::Acknowledge { sequence, relayed } => {
-                        forget(&mut writes, *sequence, if self.stream_holds_outbox() { &[] } else { relayed })
-                    }
+                    Work::Acknowledge { sequence, relayed } => forget(&mut writes, *sequence, relayed),
                 };
                 match outcome {
                     // A refused condition is found before anything of its
@@ -554,18 +551,21 @@ impl SqliteTable {
 
     /// Whether the stream rows are the outbox items themselves
     /// ([`StreamCapture::Outbox`]): an acknowledgement then needs no keys.
-    pub fn stream_holds_outbox(&self) -> bool {
+    fn stream_holds_outbox(&self) -> bool {
         matches!(self.capture, StreamCapture::Outbox { .. })
     }
 
-    /// Forgets the stream up to `sequence` once it has been relayed, and
-    /// removes the relayed outbox items where they are items (not with
-    /// [`StreamCapture::Outbox`], whose stream rows are the items).
-    /// Neither removal is itself a stream record. It joins the next group
-    /// commit: under load the pages it changes (the stream's head, the
-    /// outbox's) are the ones the transactions committed with it write anyway.
-    pub async fn acknowledge(&self, sequence: u64, relayed: &[Key]) -> Result<(), StoreError> {
-        self.commit_with_group(Work::Acknowledge { sequence, relayed: relayed.to_vec() }).await
+    /// Forgets the stream up to the last of `relayed` (changes read from
+    /// it, handed to the topic), and removes the relayed outbox items where
+    /// they are items (not with [`StreamCapture::Outbox`], whose stream rows
+    /// are the items: no keys are collected then). Neither removal is itself
+    /// a stream record. It joins the next group commit: under load the pages
+    /// it changes (the stream's head, the outbox's) are the ones the
+    /// transactions committed with it write anyway.
+    pub async fn acknowledge(&self, relayed: &[Change]) -> Result<(), StoreError> {
+        let Some(last) = relayed.last() else { return Ok(()) };
+        let keys = if self.stream_holds_outbox() { Vec::new() } else { framework::relay::outbox_keys(relayed) };
+        self.commit_with_group(Work::Acknowledge { sequence: last.sequence, relayed: keys }).await
     }
 
     /// Every item, for inspection and invariant checks.
@@ -840,7 +840,7 @@ mod tests {
         table.write(put_each([rewritten])).await.unwrap();
         table.delete_each(vec![stock(3).key]).await.unwrap();
         let relayed = table.read_stream(0, 2).await.unwrap();
-        table.acknowledge(relayed[1].sequence, &[]).await.unwrap();
+        table.acknowledge(&relayed).await.unwrap();
         let before = contents(&table).await;
         assert_eq!(before.0.len(), 4 + 3, "four stocks, three outbox items not yet relayed");
         // Dropping a table writes nothing: what it left is what `write` wrote.
@@ -1119,7 +1119,7 @@ mod tests {
         let changes = table.read_stream(0, 10).await.unwrap();
         let keys: Vec<&str> = changes.iter().map(|c| c.key.pk.as_str()).collect();
         assert_eq!(keys, ["OUTBOX#e1"], "the relay is handed the outbox alone");
-        table.acknowledge(changes[0].sequence, &[changes[0].key.clone()]).await.unwrap();
+        table.acknowledge(&changes[..1]).await.unwrap();
         let left: Vec<String> = table.scan().await.unwrap().into_iter().map(|i| i.key.pk).collect();
         assert_eq!(left, ["Stock#b1"]);
     }
@@ -1132,8 +1132,7 @@ mod tests {
         assert_eq!(relayed.len(), 2);
         // Committed after the relay read: not acknowledged with it.
         table.write(vec![outbox_put("e3")]).await.unwrap();
-        let keys: Vec<Key> = relayed.iter().map(|c| c.key.clone()).collect();
-        table.acknowledge(relayed[1].sequence, &keys).await.unwrap();
+        table.acknowledge(&relayed).await.unwrap();
         let left: Vec<String> = table.read_stream(0, 10).await.unwrap().into_iter().map(|c| c.key.pk).collect();
         assert_eq!(left, ["OUTBOX#e3"]);
         let items: Vec<String> = table.scan().await.unwrap().into_iter().map(|i| i.key.pk).collect();
