@@ -224,8 +224,7 @@ impl Runner {
         if !self.options.check_events {
             return None;
         }
-        let agent: ureq::Agent =
-            ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(10))).build().into();
+        let agent = agent(true);
         let read = || -> Result<Value, String> {
             let mut answer = agent.get(format!("{}/_local/contract", self.base)).call().map_err(|e| e.to_string())?;
             answer.body_mut().read_json().map_err(|e| e.to_string())
@@ -273,16 +272,26 @@ impl Runner {
     }
 
     pub fn client(&self, system: &str) -> Client {
-        Client {
-            base: format!("{}/{system}", self.base),
-            root: self.base.clone(),
-            agent: ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_global(Some(Duration::from_secs(10)))
-                .build()
-                .into(),
-        }
+        Client { base: format!("{}/{system}", self.base), root: self.base.clone(), agent: agent(false) }
     }
+}
+
+/// An HTTP client whose every step (connect, send, answer, body) gives up
+/// after 10 s. Not one overall timeout: with it, ureq resolves each
+/// request's host (even `127.0.0.1`) on a thread of its own, to be able to
+/// abandon the lookup, so every request started a thread; that was most of
+/// the saga bench's own CPU.
+fn agent(status_as_error: bool) -> ureq::Agent {
+    let step = Some(Duration::from_secs(10));
+    ureq::Agent::config_builder()
+        .http_status_as_error(status_as_error)
+        .timeout_connect(step)
+        .timeout_send_request(step)
+        .timeout_send_body(step)
+        .timeout_recv_response(step)
+        .timeout_recv_body(step)
+        .build()
+        .into()
 }
 
 impl Drop for Runner {
