@@ -25,16 +25,24 @@
 //! with a statement it does not know.
 //!
 //! When the log has grown past both [`MIN_LOG_BEFORE_SNAPSHOT`] and the
-//! snapshot's size, a new snapshot is written (SQLite's backup, to a
-//! temporary file, synced, renamed over the old) and the log starts again.
-//! The snapshot's `user_version` and the log's header carry a generation: a
-//! log whose generation is not the snapshot's was written before it (the
-//! runner stopped between the two steps) and is already in it.
+//! snapshot's size, a new snapshot is taken without holding the table for
+//! its sync: between two group commits SQLite's backup copies the database
+//! into a temporary file (no journal, no sync: into the page cache), and a
+//! thread syncs that file while commits go on into the log. At the
+//! first commit after that, the records appended since the copy become a
+//! new log (a temporary file, synced, renamed over the old), then the
+//! temporary snapshot is renamed over the old one. The snapshot's
+//! `user_version` and the log's header carry a generation. A runner stopped
+//! between the two renames leaves a log one generation ahead of the
+//! snapshot, and the synced temporary snapshot of that generation beside
+//! them: opening renames it into place. A log whose generation is below the
+//! snapshot's (an earlier runner's order of steps) is already in it.
 //!
 //! Files: `<table>.db` (an ordinary SQLite database, readable with any
 //! `sqlite3` shell, as of the last snapshot) and `<table>.redo`, which is
 //! also locked while the table is open, so a second runner on the same data
-//! directory is refused rather than interleaved.
+//! directory is refused rather than interleaved; while a snapshot is taken,
+//! `<table>.db-snapshot` and `<table>.redo-next`.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -88,9 +96,24 @@ pub(crate) struct Redo {
     min_log: u64,
     /// No snapshot is tried before the log reaches this (after a failure).
     retry_at: u64,
+    /// The snapshot being written, if one is.
+    pending: Option<Pending>,
     /// Test hook: the next append fails as a full disk would.
     #[cfg(test)]
     pub(crate) refuse_next_append: bool,
+    /// Test hook: the next snapshot stops (as the runner would) once its
+    /// log is in place, before the snapshot is renamed.
+    #[cfg(test)]
+    pub(crate) stop_before_snapshot_rename: bool,
+}
+
+/// A snapshot on its way to disk: the database as it was when the log was
+/// `from` bytes long, being written to the temporary file by `writer`
+/// (which returns the file's length).
+struct Pending {
+    generation: i64,
+    from: u64,
+    writer: std::thread::JoinHandle<std::io::Result<u64>>,
 }
 
 /// Where a record starts, to cut the log back to ([`Redo::undo`]).
@@ -116,6 +139,9 @@ impl Redo {
         let mut log =
             OpenOptions::new().read(true).append(true).create(true).open(log_path(snapshot)).map_err(|e| at(&e))?;
         log.try_lock().map_err(|e| at(&format!("in use by another runner ({e})")))?;
+        let mut bytes = Vec::new();
+        log.read_to_end(&mut bytes).map_err(|e| at(&e))?;
+        finish_interrupted_snapshot(snapshot, header_generation(&bytes)).map_err(|e| at(&e))?;
 
         let (generation, snapshot_len) = if snapshot.exists() {
             settle_earlier_wal(snapshot).map_err(|e| at(&e))?;
@@ -127,8 +153,6 @@ impl Redo {
         };
         conn.execute_batch(schema).map_err(|e| at(&e))?;
 
-        let mut bytes = Vec::new();
-        log.read_to_end(&mut bytes).map_err(|e| at(&e))?;
         let len = match header_generation(&bytes) {
             Some(logged) if logged == generation => {
                 HEADER_LEN + replay(conn, &bytes[HEADER_LEN as usize..], statements).map_err(|e| at(&e))?
@@ -154,8 +178,11 @@ impl Redo {
             broken: None,
             min_log,
             retry_at: 0,
+            pending: None,
             #[cfg(test)]
             refuse_next_append: false,
+            #[cfg(test)]
+            stop_before_snapshot_rename: false,
         };
         if !snapshot.exists() {
             // A new table: its file is there from the start (and any
@@ -247,16 +274,6 @@ impl Redo {
         })
     }
 
-    /// Folds the log into a new snapshot if it has grown enough; a failure
-    /// is logged (the log goes on, see [`Self::snapshot`]).
-    pub(crate) fn snapshot_if_due(&mut self, conn: &Connection) {
-        if self.wants_snapshot()
-            && let Err(e) = self.snapshot(conn)
-        {
-            tracing::warn!(error = %e, "a snapshot was not written");
-        }
-    }
-
     /// Cuts the log back to `mark`: the record appended there belongs to a
     /// group that did not commit. If that fails, the log is broken.
     pub(crate) fn undo(&mut self, mark: Mark) {
@@ -273,37 +290,131 @@ impl Redo {
         self.broken.is_none() && self.len >= self.min_log.max(self.snapshot_len).max(self.retry_at)
     }
 
-    /// Writes `conn`'s database as the new snapshot and starts the log
-    /// again. A failure before the new snapshot is in place leaves the old
-    /// one and the whole log (the next try waits for a few more MiB of
-    /// log); a failure after it breaks the log, since the log's records
-    /// would be discarded at the next opening.
-    pub(crate) fn snapshot(&mut self, conn: &Connection) -> Result<(), StoreError> {
+    /// Takes a snapshot now and waits for it: the database as it is, and an
+    /// empty log.
+    pub(crate) fn snapshot(&mut self, conn: &mut Connection) -> Result<(), StoreError> {
+        if let Some(pending) = self.pending.take() {
+            // Its copy is older than this one: written, and put aside.
+            let _ = pending.writer.join();
+        }
+        self.start_snapshot(conn)?;
+        self.finish_snapshot()
+    }
+
+    /// Folds the log into a new snapshot if it has grown enough (the copy
+    /// now, the writing on a thread of its own), and puts a snapshot whose
+    /// writing is done in place. Called between group commits; a failure is
+    /// logged (the log goes on, see [`Self::finish_snapshot`]).
+    pub(crate) fn snapshot_if_due(&mut self, conn: &mut Connection) {
+        let done = match &self.pending {
+            Some(pending) if !pending.writer.is_finished() => return,
+            Some(_) => self.finish_snapshot(),
+            None if self.wants_snapshot() => self.start_snapshot(conn),
+            None => return,
+        };
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "a snapshot was not written");
+        }
+    }
+
+    /// Copies `conn`'s database, as of the log's present length, for the
+    /// next generation, and starts a thread writing it to the temporary
+    /// snapshot, synced.
+    pub(crate) fn start_snapshot(&mut self, conn: &mut Connection) -> Result<(), StoreError> {
         self.refuse()?;
+        let generation = self.generation + 1;
+        let at = |e: &dyn std::fmt::Display| unavailable(format!("{}: snapshot: {e}", self.snapshot.display()));
+        conn.pragma_update(None, "user_version", generation).map_err(|e| at(&e))?;
+        let temporary = pending_path(&self.snapshot);
+        // SQLite's backup into the temporary file, which is synced on a
+        // thread of its own: no journal (the file is not the snapshot until
+        // it is whole and synced), no sync here.
+        let _ = std::fs::remove_file(&temporary);
+        let mut copy = Connection::open(&temporary).map_err(|e| at(&e))?;
+        copy.pragma_update(None, "journal_mode", "OFF").map_err(|e| at(&e))?;
+        copy.pragma_update(None, "synchronous", "OFF").map_err(|e| at(&e))?;
+        match rusqlite::backup::Backup::new(conn, &mut copy).and_then(|b| b.step(-1)).map_err(|e| at(&e))? {
+            rusqlite::backup::StepResult::Done => drop(copy),
+            other => return Err(at(&format!("the copy stopped short ({other:?})"))),
+        }
+        let writer = std::thread::Builder::new()
+            .name("snapshot".into())
+            .spawn(move || -> std::io::Result<u64> {
+                let file = File::open(&temporary)?;
+                file.sync_all()?;
+                file.metadata().map(|m| m.len())
+            })
+            .map_err(|e| at(&e))?;
+        self.pending = Some(Pending { generation, from: self.len, writer });
+        Ok(())
+    }
+
+    /// Waits for the snapshot being written, then puts it in place: the
+    /// records appended since its copy become the new log (a temporary file,
+    /// synced, renamed over the log), then the snapshot is renamed over the
+    /// old one. A failure before the new log is in place leaves the old
+    /// snapshot and the whole log (the next try waits for a few more MiB of
+    /// log); a failure after it breaks the log (opening finishes the
+    /// snapshot's rename, see [`finish_interrupted_snapshot`]).
+    pub(crate) fn finish_snapshot(&mut self) -> Result<(), StoreError> {
+        let Some(Pending { generation, from, writer }) = self.pending.take() else {
+            return Ok(());
+        };
         let path = self.snapshot.clone();
         let at = |e: &dyn std::fmt::Display| unavailable(format!("{}: snapshot: {e}", path.display()));
-        let next = self.generation + 1;
-        let temporary = self.snapshot.with_extension("db-snapshot");
-        let written = (|| {
-            let _ = std::fs::remove_file(&temporary);
-            conn.pragma_update(None, "user_version", next).map_err(|e| at(&e))?;
-            // SQLite's backup writes the copy in one transaction, synced
-            // (a new connection's `synchronous` is FULL).
-            conn.backup(MAIN_DB, &temporary, None::<fn(rusqlite::backup::Progress)>).map_err(|e| at(&e))?;
-            std::fs::rename(&temporary, &path).map_err(|e| at(&e))
-        })();
-        if let Err(e) = written {
-            self.retry_at = self.len + SNAPSHOT_RETRY_AFTER;
-            return Err(e);
+        let written = writer.join().unwrap_or_else(|_| Err(std::io::Error::other("its writer panicked")));
+        let switched = self.refuse().and_then(|()| {
+            let snapshot_len = written.map_err(|e| at(&e))?;
+            let log = self.next_log(generation, from).map_err(|e| at(&e))?;
+            std::fs::rename(next_log_path(&path), log_path(&path)).map_err(|e| at(&e))?;
+            Ok((snapshot_len, log))
+        });
+        let (snapshot_len, log) = match switched {
+            Ok(switched) => switched,
+            Err(e) => {
+                let _ = std::fs::remove_file(next_log_path(&path));
+                let _ = std::fs::remove_file(pending_path(&path));
+                self.retry_at = self.len + SNAPSHOT_RETRY_AFTER;
+                return Err(e);
+            }
+        };
+        // From here the new log is the table's: what it lacks is in the
+        // temporary snapshot.
+        self.len = log.metadata().map_or(HEADER_LEN, |m| m.len());
+        self.log = log;
+        self.unsynced = 0;
+        self.generation = generation;
+        #[cfg(test)]
+        if std::mem::take(&mut self.stop_before_snapshot_rename) {
+            return Err(self.break_with("stopped before the snapshot's rename (test)"));
         }
-        // From here the snapshot holds the log: a runner stopped before the
-        // log's header names the new generation discards the log on opening.
-        self.generation = next;
-        self.snapshot_len = std::fs::metadata(&path).map_or(self.snapshot_len, |m| m.len());
-        if let Err(e) = sync_directory(&path).and_then(|()| self.restart_log(next)) {
-            return Err(self.break_with(format!("snapshot written, log not started again ({e})")));
+        if let Err(e) =
+            std::fs::rename(pending_path(&self.snapshot), &self.snapshot).and_then(|()| sync_directory(&self.snapshot))
+        {
+            return Err(self.break_with(format!("new log in place, snapshot not renamed ({e})")));
         }
+        self.snapshot_len = snapshot_len;
         Ok(())
+    }
+
+    /// The log of `generation`: its header, then the records from byte
+    /// `from` of this one, synced and locked, at [`next_log_path`].
+    fn next_log(&mut self, generation: i64, from: u64) -> std::io::Result<File> {
+        use std::io::{Seek, SeekFrom};
+        let mut tail = Vec::with_capacity((self.len - from) as usize);
+        self.log.seek(SeekFrom::Start(from))?;
+        (&mut self.log).take(self.len - from).read_to_end(&mut tail)?;
+        let path = next_log_path(&self.snapshot);
+        let mut log = OpenOptions::new().read(true).append(true).create(true).truncate(false).open(&path)?;
+        log.try_lock().map_err(std::io::Error::other)?;
+        log.set_len(0)?;
+        let mut bytes = Vec::with_capacity(HEADER_LEN as usize + tail.len());
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&generation.to_le_bytes());
+        bytes.extend_from_slice(&tail);
+        log.write_all(&bytes)?;
+        log.sync_data()?;
+        Ok(log)
     }
 
     /// Empties the log and writes its header for `generation`.
@@ -323,8 +434,13 @@ impl Redo {
 
 impl Drop for Redo {
     /// A runner that stops cleanly leaves its last records synced, as
-    /// SQLite synced its WAL when a connection closed.
+    /// SQLite synced its WAL when a connection closed. A snapshot still
+    /// being written is waited for (and left aside: the log holds it all),
+    /// so that no writer outlives its table.
     fn drop(&mut self) {
+        if let Some(pending) = self.pending.take() {
+            let _ = pending.writer.join();
+        }
         if self.broken.is_none() {
             let _ = self.log.sync_data();
         }
@@ -334,6 +450,43 @@ impl Drop for Redo {
 /// Where the log of the table whose snapshot is `snapshot` lives.
 pub(crate) fn log_path(snapshot: &Path) -> PathBuf {
     snapshot.with_extension("redo")
+}
+
+/// Where a snapshot is written before it is renamed into place.
+fn pending_path(snapshot: &Path) -> PathBuf {
+    snapshot.with_extension("db-snapshot")
+}
+
+/// Where a snapshot's new log is written before it is renamed into place.
+fn next_log_path(snapshot: &Path) -> PathBuf {
+    snapshot.with_extension("redo-next")
+}
+
+/// A runner stopped between a snapshot's two renames left its new log in
+/// place (of generation `logged`) and the snapshot of that generation,
+/// synced, beside the older one: it is renamed into place. Any other
+/// temporary file is a snapshot or a log that never took over, removed.
+fn finish_interrupted_snapshot(snapshot: &Path, logged: Option<i64>) -> Result<(), String> {
+    let generation_of = |file: &Path| -> rusqlite::Result<i64> {
+        let conn = Connection::open_with_flags(file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+    };
+    let pending = pending_path(snapshot);
+    let _ = std::fs::remove_file(next_log_path(snapshot));
+    if !pending.exists() {
+        return Ok(());
+    }
+    let current = if snapshot.exists() { generation_of(snapshot).map_err(|e| e.to_string())? } else { 0 };
+    match logged {
+        Some(logged) if logged > current && generation_of(&pending).ok() == Some(logged) => {
+            tracing::warn!(snapshot = %snapshot.display(), generation = logged, "finishing a snapshot the last runner stopped in");
+            std::fs::rename(&pending, snapshot).and_then(|()| sync_directory(snapshot)).map_err(|e| e.to_string())
+        }
+        _ => {
+            let _ = std::fs::remove_file(&pending);
+            Ok(())
+        }
+    }
 }
 
 fn header_generation(bytes: &[u8]) -> Option<i64> {
