@@ -369,7 +369,7 @@ impl Redo {
             std::fs::rename(next_log_path(&path), log_path(&path)).map_err(|e| at(&e))?;
             Ok((snapshot_len, log))
         });
-        let (snapshot_len, log) = match switched {
+        let (snapshot_len, (log, len)) = match switched {
             Ok(switched) => switched,
             Err(e) => {
                 let _ = std::fs::remove_file(next_log_path(&path));
@@ -380,17 +380,21 @@ impl Redo {
         };
         // From here the new log is the table's: what it lacks is in the
         // temporary snapshot.
-        self.len = log.metadata().map_or(HEADER_LEN, |m| m.len());
+        self.len = len;
         self.log = log;
         self.unsynced = 0;
         self.generation = generation;
+        // The log's rename is on disk before the snapshot's: after a power
+        // cut, a new snapshot never stands beside the old log (which opening
+        // would discard, records since the copy with it).
+        if let Err(e) = sync_directory(&path) {
+            return Err(self.break_with(format!("new log in place, not synced ({e})")));
+        }
         #[cfg(test)]
         if std::mem::take(&mut self.stop_before_snapshot_rename) {
             return Err(self.break_with("stopped before the snapshot's rename (test)"));
         }
-        if let Err(e) =
-            std::fs::rename(pending_path(&self.snapshot), &self.snapshot).and_then(|()| sync_directory(&self.snapshot))
-        {
+        if let Err(e) = std::fs::rename(pending_path(&path), &path).and_then(|()| sync_directory(&path)) {
             return Err(self.break_with(format!("new log in place, snapshot not renamed ({e})")));
         }
         self.snapshot_len = snapshot_len;
@@ -398,8 +402,9 @@ impl Redo {
     }
 
     /// The log of `generation`: its header, then the records from byte
-    /// `from` of this one, synced and locked, at [`next_log_path`].
-    fn next_log(&mut self, generation: i64, from: u64) -> std::io::Result<File> {
+    /// `from` of this one, synced and locked, at [`next_log_path`]; and its
+    /// length.
+    fn next_log(&mut self, generation: i64, from: u64) -> std::io::Result<(File, u64)> {
         use std::io::{Seek, SeekFrom};
         let mut tail = Vec::with_capacity((self.len - from) as usize);
         self.log.seek(SeekFrom::Start(from))?;
@@ -414,7 +419,7 @@ impl Redo {
         bytes.extend_from_slice(&tail);
         log.write_all(&bytes)?;
         log.sync_data()?;
-        Ok(log)
+        Ok((log, bytes.len() as u64))
     }
 
     /// Empties the log and writes its header for `generation`.
