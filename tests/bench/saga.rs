@@ -4,7 +4,10 @@
 //! `cargo build --release -p local -p acceptance && target/release/saga-bench [seconds] [clients] [system]`
 //!
 //! Closed loop: `clients` threads each post the system's front command back
-//! to back for `seconds`. One command in 16 is traced: a tracer polls its
+//! to back for `seconds` (the throughput the runner can take). With
+//! `SAGA_RATE=<sagas/s>` the clients share that rate instead, each sending
+//! on its own schedule (the latency at a given load, with no queue built by
+//! the bench itself). One command in 16 is traced: a tracer polls its
 //! resource until it shows the saga's outcome, which gives the command →
 //! outcome latency. Throughput counts a command once its saga is done: every
 //! command resolved and every queue drained. Peak RSS is the runner's `VmHWM`.
@@ -170,6 +173,7 @@ fn main() {
         other => panic!("no system {other}: bookreservation, bookrental, gamereward, rentcar or productorder"),
     };
 
+    let rate: Option<f64> = std::env::var("SAGA_RATE").ok().map(|r| r.parse().expect("SAGA_RATE: sagas per second"));
     // `SAGA_AWS=1`: on moto's server, counting every AWS request per saga.
     let aws = std::env::var_os("SAGA_AWS").is_some();
     let runner = Runner::start(RunnerOptions {
@@ -209,7 +213,14 @@ fn main() {
             let customer = format!("customer-{c}");
             let token = token(&customer, &[]);
             let mut n = 0usize;
+            // Paced: this client's share of the rate, its sends offset
+            // from the other clients'.
+            let every = rate.map(|rate| Duration::from_secs_f64(clients as f64 / rate));
             while !stop.load(Ordering::Relaxed) {
+                if let Some(every) = every {
+                    let due = started + every.mul_f64(n as f64 + c as f64 / clients as f64);
+                    std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                }
                 let target = match system {
                     System::RentCar => &targets[c % targets.len()],
                     _ => &targets[(c + n) % targets.len()],
@@ -293,6 +304,7 @@ fn main() {
         "exchanges": exchanges,
         "seconds": seconds,
         "clients": clients,
+        "paced_per_s": rate,
         "commands": ids.len(),
         "refused": refused.load(Ordering::Relaxed),
         "unresolved": unresolved.len(),
