@@ -468,6 +468,15 @@ fn events_a_broken_relay_never_published_are_swept_and_delivered_once(backend: B
     assert_eq!(w.stock("isbn-1")["quantity"], 3, "stock has heard nothing");
     assert_eq!(w.outbox("reservation"), json!({"waiting": 2, "relaying": false}), "both wait in the outbox");
     // The sweeper (the relay's schedule on AWS) publishes what is still there.
+    // A bad body is refused as the contract refuses one, and sweeps nothing.
+    for (bad, code, field) in
+        [(r#"{"olderThanMs":"soon"}"#, "invalid_field", Some("olderThanMs")), ("not json", "malformed_json", None)]
+    {
+        let refused = w.client.runner_post("/_local/bookreservation/contexts/reservation/sweep", bad);
+        let seen = (refused.status, refused.code(), refused.body["error"]["field"].as_str());
+        assert_eq!(seen, (400, code, field), "{bad}: {refused:?}");
+    }
+    assert_eq!(w.outbox("reservation")["waiting"], 2, "a refused sweep took nothing");
     let swept = w.client.runner_post("/_local/bookreservation/contexts/reservation/sweep", r#"{"olderThanMs":0}"#);
     assert_eq!((swept.status, &swept.body["swept"]), (200, &json!(2)), "{swept:?}");
     let taken = eventually(w.converge, || (w.stock("isbn-1")["quantity"] == 1).then_some(()));

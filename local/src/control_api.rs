@@ -40,9 +40,10 @@ pub(crate) async fn sweep_now(
     let request: SweepNow = if body.is_empty() {
         SweepNow::default()
     } else {
-        match serde_json::from_slice(&body) {
+        // The contract's reading of a body: the field at fault named.
+        match framework::http::json_object(&body) {
             Ok(request) => request,
-            Err(e) => return error_response(StatusCode::BAD_REQUEST, "invalid_field", &format!("{e}.")),
+            Err(refused) => return refusal(refused),
         }
     };
     let after = Duration::from_millis(request.older_than_ms);
@@ -302,15 +303,9 @@ pub(crate) async fn set_calls(
     if !known_context(&shared, &system, &context) {
         return error_response(StatusCode::NOT_FOUND, "not_found", &format!("No context {system}/{context}."));
     }
-    let set: SetCalls = match serde_json::from_slice(&body) {
+    let set: SetCalls = match framework::http::json_object(&body) {
         Ok(set) => set,
-        Err(e) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "invalid_field",
-                &format!("Expected {{\"mode\": \"up\"|\"down\"|\"slow\", \"delayMs\": n}}: {e}."),
-            );
-        }
+        Err(refused) => return refusal(refused),
     };
     if set.mode == CallMode::Slow && set.delay_ms == 0 {
         return error_response(StatusCode::BAD_REQUEST, "invalid_field", "delayMs: slow needs a delay above 0.");
