@@ -134,11 +134,7 @@ impl Redo {
         min_log: u64,
     ) -> Result<Self, StoreError> {
         let at = |e: &dyn std::fmt::Display| unavailable(format!("{}: {e}", snapshot.display()));
-        // Appended to: every write lands at the end, also after the file
-        // was cut back.
-        let mut log =
-            OpenOptions::new().read(true).append(true).create(true).open(log_path(snapshot)).map_err(|e| at(&e))?;
-        log.try_lock().map_err(|e| at(&format!("in use by another runner ({e})")))?;
+        let mut log = lock_log(&log_path(snapshot)).map_err(|e| at(&e))?;
         let mut bytes = Vec::new();
         log.read_to_end(&mut bytes).map_err(|e| at(&e))?;
         finish_interrupted_snapshot(snapshot, header_generation(&bytes)).map_err(|e| at(&e))?;
@@ -293,10 +289,6 @@ impl Redo {
     /// Takes a snapshot now and waits for it: the database as it is, and an
     /// empty log.
     pub(crate) fn snapshot(&mut self, conn: &mut Connection) -> Result<(), StoreError> {
-        if let Some(pending) = self.pending.take() {
-            // Its copy is older than this one: written, and put aside.
-            let _ = pending.writer.join();
-        }
         self.start_snapshot(conn)?;
         self.finish_snapshot()
     }
@@ -322,31 +314,49 @@ impl Redo {
     /// snapshot, synced.
     pub(crate) fn start_snapshot(&mut self, conn: &mut Connection) -> Result<(), StoreError> {
         self.refuse()?;
-        let generation = self.generation + 1;
-        let at = |e: &dyn std::fmt::Display| unavailable(format!("{}: snapshot: {e}", self.snapshot.display()));
-        conn.pragma_update(None, "user_version", generation).map_err(|e| at(&e))?;
-        let temporary = pending_path(&self.snapshot);
-        // SQLite's backup into the temporary file, which is synced on a
-        // thread of its own: no journal (the file is not the snapshot until
-        // it is whole and synced), no sync here.
-        let _ = std::fs::remove_file(&temporary);
-        let mut copy = Connection::open(&temporary).map_err(|e| at(&e))?;
-        copy.pragma_update(None, "journal_mode", "OFF").map_err(|e| at(&e))?;
-        copy.pragma_update(None, "synchronous", "OFF").map_err(|e| at(&e))?;
-        match rusqlite::backup::Backup::new(conn, &mut copy).and_then(|b| b.step(-1)).map_err(|e| at(&e))? {
-            rusqlite::backup::StepResult::Done => drop(copy),
-            other => return Err(at(&format!("the copy stopped short ({other:?})"))),
+        if let Some(pending) = self.pending.take() {
+            // Its copy is older than this one: put aside.
+            let _ = pending.writer.join();
         }
-        let writer = std::thread::Builder::new()
-            .name("snapshot".into())
-            .spawn(move || -> std::io::Result<u64> {
-                let file = File::open(&temporary)?;
-                file.sync_all()?;
-                file.metadata().map(|m| m.len())
-            })
-            .map_err(|e| at(&e))?;
-        self.pending = Some(Pending { generation, from: self.len, writer });
-        Ok(())
+        let generation = self.generation + 1;
+        let temporary = pending_path(&self.snapshot);
+        let at = |e: &dyn std::fmt::Display| unavailable(format!("{}: snapshot: {e}", self.snapshot.display()));
+        let copied = (|| {
+            conn.pragma_update(None, "user_version", generation).map_err(|e| at(&e))?;
+            // SQLite's backup into the temporary file, which is synced on a
+            // thread of its own: no journal (the file is not the snapshot
+            // until it is whole and synced), no sync here.
+            let _ = std::fs::remove_file(&temporary);
+            let mut copy = Connection::open(&temporary).map_err(|e| at(&e))?;
+            copy.pragma_update(None, "journal_mode", "OFF").map_err(|e| at(&e))?;
+            copy.pragma_update(None, "synchronous", "OFF").map_err(|e| at(&e))?;
+            match rusqlite::backup::Backup::new(conn, &mut copy).and_then(|b| b.step(-1)).map_err(|e| at(&e))? {
+                rusqlite::backup::StepResult::Done => Ok(()),
+                other => Err(at(&format!("the copy stopped short ({other:?})"))),
+            }
+        })();
+        let writer = copied.and_then(|()| {
+            let temporary = temporary.clone();
+            std::thread::Builder::new()
+                .name("snapshot".into())
+                .spawn(move || -> std::io::Result<u64> {
+                    let file = File::open(&temporary)?;
+                    file.sync_all()?;
+                    file.metadata().map(|m| m.len())
+                })
+                .map_err(|e| at(&e))
+        });
+        match writer {
+            Ok(writer) => {
+                self.pending = Some(Pending { generation, from: self.len, writer });
+                Ok(())
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&temporary);
+                self.retry_at = self.len + SNAPSHOT_RETRY_AFTER;
+                Err(e)
+            }
+        }
     }
 
     /// Waits for the snapshot being written, then puts it in place: the
@@ -457,6 +467,40 @@ pub(crate) fn log_path(snapshot: &Path) -> PathBuf {
     snapshot.with_extension("redo")
 }
 
+/// Opens the log at `path` and locks it. Appended to: every write lands at
+/// the end, also after the file was cut back. A snapshot replaces the log
+/// by a rename (its new log locked first): a lock taken on a file that the
+/// rename has just replaced locks nothing anyone uses, so the file at the
+/// path is opened again.
+fn lock_log(path: &Path) -> Result<File, String> {
+    loop {
+        let log = OpenOptions::new().read(true).append(true).create(true).open(path).map_err(|e| e.to_string())?;
+        if let Some(locked) = locked_at(log, path)? {
+            return Ok(locked);
+        }
+    }
+}
+
+/// Locks `log`, opened at `path`; `None` if a rename has put another file
+/// at the path since.
+fn locked_at(log: File, path: &Path) -> Result<Option<File>, String> {
+    log.try_lock().map_err(|e| format!("in use by another runner ({e})"))?;
+    Ok(is_at(&log, path).map_err(|e| e.to_string())?.then_some(log))
+}
+
+/// Whether `file` is the file at `path` (not one a rename replaced).
+#[cfg(unix)]
+fn is_at(file: &File, path: &Path) -> std::io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let (open, named) = (file.metadata()?, std::fs::metadata(path)?);
+    Ok((open.dev(), open.ino()) == (named.dev(), named.ino()))
+}
+
+#[cfg(not(unix))]
+fn is_at(_: &File, _: &Path) -> std::io::Result<bool> {
+    Ok(true)
+}
+
 /// Where a snapshot is written before it is renamed into place.
 fn pending_path(snapshot: &Path) -> PathBuf {
     snapshot.with_extension("db-snapshot")
@@ -483,10 +527,20 @@ fn finish_interrupted_snapshot(snapshot: &Path, logged: Option<i64>) -> Result<(
     }
     let current = if snapshot.exists() { generation_of(snapshot).map_err(|e| e.to_string())? } else { 0 };
     match logged {
-        Some(logged) if logged > current && generation_of(&pending).ok() == Some(logged) => {
+        Some(logged) if logged > current => {
+            // The log goes on from this file: it is never removed, and it
+            // must be the one the log follows.
+            let pending_generation = generation_of(&pending).map_err(|e| format!("{}: {e}", pending.display()))?;
+            if pending_generation != logged {
+                return Err(format!(
+                    "{} is of generation {pending_generation}, its log of generation {logged}",
+                    pending.display()
+                ));
+            }
             tracing::warn!(snapshot = %snapshot.display(), generation = logged, "finishing a snapshot the last runner stopped in");
             std::fs::rename(&pending, snapshot).and_then(|()| sync_directory(snapshot)).map_err(|e| e.to_string())
         }
+        // A copy whose log never took over.
         _ => {
             let _ = std::fs::remove_file(&pending);
             Ok(())
@@ -745,4 +799,31 @@ pub(crate) fn records(snapshot: &Path) -> Vec<(usize, Vec<Logged>)> {
             (RECORD_HEADER_LEN + payload.len(), statements)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_log_locked_after_a_rename_replaced_it_is_opened_again_at_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.redo");
+        std::fs::write(&path, b"old").unwrap();
+        // Another runner opened the log, then a snapshot put a new one,
+        // locked, in its place.
+        let opened_before = OpenOptions::new().read(true).append(true).open(&path).unwrap();
+        let next = dir.path().join("t.redo-next");
+        let new = OpenOptions::new().read(true).append(true).create(true).open(&next).unwrap();
+        new.try_lock().unwrap();
+        std::fs::rename(&next, &path).unwrap();
+
+        // Its lock, taken after the rename, is on a file nobody uses.
+        assert!(locked_at(opened_before, &path).unwrap().is_none(), "the file opened before the rename is not the log");
+        let refused = lock_log(&path).unwrap_err();
+        assert!(refused.contains("in use by another runner"), "{refused}");
+        drop(new);
+        assert!(is_at(&lock_log(&path).unwrap(), &path).unwrap());
+    }
 }

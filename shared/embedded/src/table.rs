@@ -966,14 +966,19 @@ mod tests {
         for n in 0..3 {
             table.write(put_each([stock(n), outbox_item(&format!("e{n}"))])).await.unwrap();
         }
-        let before = contents(&table).await;
         {
             let mut conn = table.conn.lock().await;
             let mut redo = table.redo.as_ref().unwrap().lock().unwrap();
+            redo.start_snapshot(&mut conn).unwrap();
             redo.stop_before_snapshot_rename = true;
-            redo.snapshot(&mut conn).unwrap_err();
         }
+        // After the copy: in the new log only.
+        table.write(put_each([stock(3)])).await.unwrap();
+        let before = contents(&table).await;
+        // Stopped by the hook here, or already at that commit's own try.
+        let _ = table.redo.as_ref().unwrap().lock().unwrap().finish_snapshot();
         drop(table);
+        assert!(db.with_extension("db-snapshot").exists(), "the new snapshot waits beside the old one");
         assert_eq!(generation_of(&db), 1, "the old snapshot is still in place");
 
         let reopened = SqliteTable::open_with(Some(&db), outbox()).unwrap();
