@@ -177,12 +177,26 @@ pub(crate) fn api_gateway_event(
     event.route_key = Some(route_key.to_owned());
     event.raw_path = Some(raw_path);
     event.raw_query_string = Some(request.uri.query().unwrap_or("").to_owned());
-    event.headers = request.headers.clone();
+    event.headers = joined_headers(&request.headers);
     event.path_parameters = path_parameters;
     event.request_context = context;
     event.body = Some(String::from_utf8_lossy(body).into_owned());
     event.is_base64_encoded = false;
     event
+}
+
+/// The headers as the HTTP API hands them over: a header sent more than
+/// once is one, its values joined with commas; a value that is not text is
+/// left out.
+fn joined_headers(headers: &axum::http::HeaderMap) -> axum::http::HeaderMap {
+    let mut joined = axum::http::HeaderMap::with_capacity(headers.keys_len());
+    for name in headers.keys() {
+        let values: Vec<&str> = headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect();
+        if let Ok(value) = axum::http::HeaderValue::from_str(&values.join(",")) {
+            joined.insert(name.clone(), value);
+        }
+    }
+    joined
 }
 
 /// The contract's error, in the framework's one rendering of it.
@@ -239,4 +253,36 @@ async fn read_body(body: axum::body::Body) -> Option<Bytes> {
 fn closing(mut response: AxumResponse) -> AxumResponse {
     response.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_event_holds_the_path_without_the_system_the_query_and_a_repeated_header_joined() {
+        let request = axum::http::Request::builder()
+            .method("GET")
+            .uri("/rentcar/rentals?reservationId=r1")
+            .header("x-trace", "a")
+            .header("x-trace", "b")
+            .header("authorization", "Bearer t")
+            .body(())
+            .unwrap();
+        let (parts, ()) = request.into_parts();
+        let claims = HashMap::from([("sub".to_owned(), "bob".to_owned())]);
+        let event = api_gateway_event("GET /rentals", &parts, claims, HashMap::new(), b"");
+        assert_eq!(event.raw_path.as_deref(), Some("/rentals"));
+        assert_eq!(event.raw_query_string.as_deref(), Some("reservationId=r1"));
+        assert_eq!(event.headers.get_all("x-trace").iter().collect::<Vec<_>>(), ["a,b"]);
+        let request: lambda_http::Request = lambda_http::request::LambdaRequest::ApiGatewayV2(event).into();
+        assert_eq!(request.uri().path(), "/rentals");
+        assert_eq!(request.method(), Method::GET);
+        use lambda_http::RequestExt;
+        assert_eq!(request.query_string_parameters().first("reservationId"), Some("r1"));
+        let lambda_http::request::RequestContext::ApiGatewayV2(context) = request.request_context() else {
+            panic!("an HTTP API request");
+        };
+        assert_eq!(context.authorizer.and_then(|a| a.jwt).map(|j| j.claims["sub"].clone()).as_deref(), Some("bob"));
+    }
 }
