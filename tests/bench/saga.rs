@@ -173,7 +173,9 @@ fn main() {
         other => panic!("no system {other}: bookreservation, bookrental, gamereward, rentcar or productorder"),
     };
 
-    let rate: Option<f64> = std::env::var("SAGA_RATE").ok().map(|r| r.parse().expect("SAGA_RATE: sagas per second"));
+    let rate: Option<f64> = std::env::var("SAGA_RATE")
+        .ok()
+        .map(|r| r.parse().ok().filter(|rate: &f64| *rate > 0.0).expect("SAGA_RATE: sagas per second, above 0"));
     // `SAGA_AWS=1`: on moto's server, counting every AWS request per saga.
     let aws = std::env::var_os("SAGA_AWS").is_some();
     let runner = Runner::start(RunnerOptions {
@@ -217,16 +219,21 @@ fn main() {
             // from the other clients'.
             let every = rate.map(|rate| Duration::from_secs_f64(clients as f64 / rate));
             while !stop.load(Ordering::Relaxed) {
-                if let Some(every) = every {
-                    let due = started + every.mul_f64(n as f64 + c as f64 / clients as f64);
+                // Paced, a command is timed from when it was due: a runner
+                // that falls behind is not flattered by the sends it delayed.
+                let due = every.map(|every| started + every.mul_f64(n as f64 + c as f64 / clients as f64));
+                if let Some(due) = due {
                     std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
                 }
                 let target = match system {
                     System::RentCar => &targets[c % targets.len()],
                     _ => &targets[(c + n) % targets.len()],
                 };
                 n += 1;
-                let at = Instant::now();
+                let at = due.unwrap_or_else(Instant::now);
                 let Some(id) = system.command(&client, &token, target, n) else {
                     refused.fetch_add(1, Ordering::Relaxed);
                     continue;
