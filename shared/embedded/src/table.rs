@@ -829,11 +829,7 @@ mod tests {
     #[tokio::test]
     async fn a_reopened_table_has_every_commit_its_stream_and_its_acknowledgements() {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("t.db");
-        let table = SqliteTable::open_with(Some(&db), outbox()).unwrap();
-        for n in 0..5 {
-            table.write(put_each([stock(n), outbox_item(&format!("e{n}"))])).await.unwrap();
-        }
+        let (db, table) = stocks_on_disk(dir.path(), 5).await;
         let mut rewritten = stock(2);
         rewritten.version = 2;
         rewritten.index = None;
@@ -938,11 +934,7 @@ mod tests {
     #[tokio::test]
     async fn commits_made_while_a_snapshot_is_written_are_kept_in_the_next_log() {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("t.db");
-        let table = SqliteTable::open_with(Some(&db), outbox()).unwrap();
-        for n in 0..5 {
-            table.write(put_each([stock(n), outbox_item(&format!("e{n}"))])).await.unwrap();
-        }
+        let (db, table) = stocks_on_disk(dir.path(), 5).await;
         let mut conn = table.conn.lock().await;
         table.redo.as_ref().unwrap().lock().unwrap().start_snapshot(&mut conn).unwrap();
         drop(conn);
@@ -958,14 +950,20 @@ mod tests {
         assert_eq!(contents(&reopened).await, before);
     }
 
+    /// A table on disk in `dir`, `count` stock items and their events committed.
+    async fn stocks_on_disk(dir: &Path, count: usize) -> (std::path::PathBuf, SqliteTable) {
+        let db = dir.join("t.db");
+        let table = SqliteTable::open_with(Some(&db), outbox()).unwrap();
+        for n in 0..count {
+            table.write(put_each([stock(n), outbox_item(&format!("e{n}"))])).await.unwrap();
+        }
+        (db, table)
+    }
+
     #[tokio::test]
     async fn a_runner_stopped_between_the_new_log_and_its_snapshot_finishes_the_snapshot_on_opening() {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("t.db");
-        let table = SqliteTable::open_with(Some(&db), outbox()).unwrap();
-        for n in 0..3 {
-            table.write(put_each([stock(n), outbox_item(&format!("e{n}"))])).await.unwrap();
-        }
+        let (db, table) = stocks_on_disk(dir.path(), 3).await;
         {
             let mut conn = table.conn.lock().await;
             let mut redo = table.redo.as_ref().unwrap().lock().unwrap();
@@ -995,11 +993,7 @@ mod tests {
     #[tokio::test]
     async fn a_snapshot_written_but_never_put_in_place_is_set_aside() {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("t.db");
-        let table = SqliteTable::open_with(Some(&db), outbox()).unwrap();
-        for n in 0..3 {
-            table.write(put_each([stock(n), outbox_item(&format!("e{n}"))])).await.unwrap();
-        }
+        let (db, table) = stocks_on_disk(dir.path(), 3).await;
         let before = contents(&table).await;
         drop(table);
         // The runner stopped once the next generation's copy was written,
