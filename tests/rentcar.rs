@@ -243,8 +243,12 @@ fn a_canceled_payment_cancels_the_rental_and_the_reservation(backend: Backend) {
     assert_eq!(reservation["cancelReason"], "payment_canceled");
     w.wait_car("car01", |c| c["status"] == "Available");
     w.reserved(&w.carol, "car01", "2026-12-06", "2026-12-08");
-    let row = w.wait_row(&w.alice, &id, "reservationStatus", "Canceled");
-    assert_eq!((&row["paymentStatus"], &row["rentalStatus"]), (&json!("Canceled"), &json!("Canceled")));
+    // MyPage hears the reservation's and the rental's cancels from two
+    // contexts, in either order: each is waited for.
+    w.wait_row(&w.alice, &id, "reservationStatus", "Canceled");
+    w.wait_row(&w.alice, &id, "rentalStatus", "Canceled");
+    let row = w.wait_row(&w.alice, &id, "paymentStatus", "Canceled");
+    assert_eq!((&row["reservationStatus"], &row["rentalStatus"]), (&json!("Canceled"), &json!("Canceled")));
 }
 
 /// Car refuses to delete a car it knows is reserved or rented, and deletes
