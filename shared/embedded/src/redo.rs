@@ -416,17 +416,13 @@ impl Redo {
     /// length.
     fn next_log(&mut self, generation: i64, from: u64) -> std::io::Result<(File, u64)> {
         use std::io::{Seek, SeekFrom};
-        let mut tail = Vec::with_capacity((self.len - from) as usize);
+        let mut bytes = log_header(generation);
         self.log.seek(SeekFrom::Start(from))?;
-        (&mut self.log).take(self.len - from).read_to_end(&mut tail)?;
+        (&mut self.log).take(self.len - from).read_to_end(&mut bytes)?;
         let path = next_log_path(&self.snapshot);
         let mut log = OpenOptions::new().read(true).append(true).create(true).truncate(false).open(&path)?;
         log.try_lock().map_err(std::io::Error::other)?;
         log.set_len(0)?;
-        let mut bytes = Vec::with_capacity(HEADER_LEN as usize + tail.len());
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&generation.to_le_bytes());
-        bytes.extend_from_slice(&tail);
         log.write_all(&bytes)?;
         log.sync_data()?;
         Ok((log, bytes.len() as u64))
@@ -436,10 +432,7 @@ impl Redo {
     fn restart_log(&mut self, generation: i64) -> std::io::Result<()> {
         self.log.set_len(0)?;
         self.len = 0;
-        let mut header = Vec::with_capacity(HEADER_LEN as usize);
-        header.extend_from_slice(MAGIC);
-        header.extend_from_slice(&generation.to_le_bytes());
-        self.log.write_all(&header)?;
+        self.log.write_all(&log_header(generation))?;
         self.log.sync_data()?;
         self.len = HEADER_LEN;
         self.unsynced = 0;
@@ -546,6 +539,14 @@ fn finish_interrupted_snapshot(snapshot: &Path, logged: Option<i64>) -> Result<(
             Ok(())
         }
     }
+}
+
+/// A log's header: the magic, then `generation`.
+fn log_header(generation: i64) -> Vec<u8> {
+    let mut header = Vec::with_capacity(HEADER_LEN as usize);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&generation.to_le_bytes());
+    header
 }
 
 fn header_generation(bytes: &[u8]) -> Option<i64> {
